@@ -1,0 +1,22 @@
+package schema
+
+var User = register(&Resource{
+	Name: "user", Table: "users", Owner: "id", Events: true, Title: "name",
+	Desc: "A person who signs in to the company's CRM.",
+	Fields: []*Field{
+		title("name"),
+		{Name: "email", Type: Email, Required: true, Unique: true, Desc: "Unique across the system."},
+		{Name: "password", Column: "password_hash", Type: Password, Hidden: true, Desc: "Write only, at least 12 characters."},
+		ref("role_id", "role"),
+		str("phone"),
+		{Name: "locale", Type: Locale, Default: "nl"},
+		{Name: "timezone", Type: Timezone, Default: "Europe/Amsterdam"},
+		boolean("active", true),
+	},
+	Relations: []*Relation{
+		{Name: "company", Kind: ToOne, Target: "company", Key: "company_id", ReadScope: "-"},
+		many("customers", "customer", "user_id"),
+		many("tasks", "task", "user_id"),
+		many("appointments", "appointment", "user_id"),
+	},
+})
