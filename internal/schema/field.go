@@ -14,7 +14,7 @@ var CustomField = register(&Resource{
 		{Name: "key", Type: String, Desc: "Derived from name when absent; unique per model."},
 		boolean("required", false),
 		position(),
-		{Name: "options", Type: StringList, Hidden: true, Desc: "Write: list of labels. Read with with=options."},
+		{Name: "options", Type: StringList, Hidden: true, NoColumn: true, Desc: "Write: list of labels. Read with with=options."},
 	},
 	Relations: []*Relation{{Name: "options", Kind: Special}},
 })

@@ -9,7 +9,7 @@ var Role = register(&Resource{
 	Fields: []*Field{
 		title("name"),
 		text("description"),
-		{Name: "permissions", Type: StringList, Hidden: true, Desc: "Write: the list of permission names. Read with with=permissions."},
+		{Name: "permissions", Type: StringList, Hidden: true, SpaceList: true, Desc: "Write: the list of permission names. Read with with=permissions."},
 		{Name: "builtin", Type: Bool, ReadOnly: true, Desc: "Built-in roles cannot be changed or deleted."},
 	},
 	Relations: []*Relation{

@@ -59,7 +59,13 @@ type Field struct {
 	Min, Max *int64   // numeric bounds
 	Unique   bool     // unique per company (or globally for user.email), a duplicate is a 409
 	Search   bool     // has a trigram index (pg_trgm / FTS5 trigram) for like/contains
-	Desc     string   // OpenAPI description
+	// NoColumn: written and read through a child table (field options,
+	// template items), never a column of the resource's table.
+	NoColumn bool
+	// SpaceList: a StringList stored space-separated (role permissions, so
+	// the bearer check reads them without decoding JSON).
+	SpaceList bool
+	Desc      string // OpenAPI description
 }
 
 // Col is the SQL column of the field.

@@ -9,7 +9,7 @@ var Template = register(&Resource{
 		str("subject"),
 		text("body"),
 		ref("user_id", "user"),
-		{Name: "items", Type: JSON, Hidden: true, Desc: "Write: list of {description, quantity, unit_price, vat_rate, position}. Read with with=items."},
+		{Name: "items", Type: JSON, Hidden: true, NoColumn: true, Desc: "Write: list of {description, quantity, unit_price, vat_rate, position}. Read with with=items."},
 	},
 	Relations: []*Relation{{Name: "items", Kind: Special}},
 })
