@@ -251,6 +251,35 @@ func (r *Resource) Permissions() []string {
 	return out
 }
 
+// RuleKind is a declarative write rule the generic resource layer enforces.
+type RuleKind int
+
+const (
+	// StampWhen sets Target to now when Field takes one of Values, and clears
+	// it when Field leaves them (completed_at, closed_at).
+	StampWhen RuleKind = iota
+	// NotBefore: Field may not be earlier than Other (ends_at >= starts_at).
+	NotBefore
+	// AtLeastOne: at least one of Fields must be set (a note needs a parent).
+	AtLeastOne
+)
+
+// Rule is one declarative rule.
+type Rule struct {
+	Kind   RuleKind
+	Field  string
+	Values []string
+	Target string
+	Other  string
+	Fields []string
+}
+
+// EventRule emits an extra webhook event "<resource>.<Event>" when Field
+// changes to Value (chance.won, chance.lost, task.completed).
+type EventRule struct {
+	Field, Value, Event string
+}
+
 // Registry holds every resource by name.
 type Registry struct {
 	byName map[string]*Resource
