@@ -15,4 +15,5 @@ var Appointment = register(&Resource{
 		ref("contact_id", "contact"),
 	},
 	Relations: []*Relation{fieldValues()},
+	Rules:     []Rule{{Kind: NotBefore, Field: "ends_at", Other: "starts_at"}},
 })

@@ -22,5 +22,7 @@ var Chance = register(&Resource{
 		many("notes", "note", "chance_id"),
 		fieldValues(),
 	},
-	Delete: DeleteRules{Nullify: []string{"assignments", "tasks"}, Cascade: []string{"notes"}},
+	Delete:      DeleteRules{Nullify: []string{"assignments", "tasks"}, Cascade: []string{"notes"}},
+	Rules:       []Rule{{Kind: StampWhen, Field: "stage", Values: []string{"won", "lost"}, Target: "closed_at"}},
+	ExtraEvents: []EventRule{{Field: "stage", Value: "won", Event: "won"}, {Field: "stage", Value: "lost", Event: "lost"}},
 })

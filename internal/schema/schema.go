@@ -185,6 +185,9 @@ type Resource struct {
 	// Virtual: no table; served from the declarations (permission).
 	Virtual bool
 	Delete  DeleteRules
+	Rules   []Rule
+	// ExtraEvents beyond created/updated/deleted.
+	ExtraEvents []EventRule
 	// Title is the field shown as the record's label (name, title, subject).
 	Title string
 	Desc  string

@@ -19,5 +19,7 @@ var Task = register(&Resource{
 		many("todos", "todo", "task_id"),
 		fieldValues(),
 	},
-	Delete: DeleteRules{Cascade: []string{"todos"}},
+	Delete:      DeleteRules{Cascade: []string{"todos"}},
+	Rules:       []Rule{{Kind: StampWhen, Field: "status", Values: []string{"done"}, Target: "completed_at"}},
+	ExtraEvents: []EventRule{{Field: "status", Value: "done", Event: "completed"}},
 })
