@@ -57,6 +57,7 @@ type Field struct {
 	Secret   bool     // neither filterable nor sortable nor rendered in full
 	Trim     bool     // names and titles: trimmed and may not be empty
 	Min, Max *int64   // numeric bounds
+	NotNull  bool     // may not be set to null (also implied by Required and Default)
 	Unique   bool     // unique per company (or globally for user.email), a duplicate is a 409
 	Search   bool     // has a trigram index (pg_trgm / FTS5 trigram) for like/contains
 	// NoColumn: written and read through a child table (field options,

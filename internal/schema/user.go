@@ -7,7 +7,7 @@ var User = register(&Resource{
 		title("name"),
 		{Name: "email", Type: Email, Required: true, Unique: true, Desc: "Unique across the system."},
 		{Name: "password", Column: "password_hash", Type: Password, Hidden: true, Desc: "Write only, at least 12 characters."},
-		ref("role_id", "role"),
+		{Name: "role_id", Type: Ref, Ref: "role", NotNull: true, Desc: "Defaults to the company_user role."},
 		str("phone"),
 		{Name: "locale", Type: Locale, Default: "nl"},
 		{Name: "timezone", Type: Timezone, Default: "Europe/Amsterdam"},

@@ -47,6 +47,7 @@ type DB struct {
 
 	rebindMu sync.RWMutex
 	rebind   map[string]string
+	counts   countCache
 }
 
 // ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL.
@@ -208,13 +209,6 @@ func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 // QueryRow runs a single-row query.
 func (c Conn) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return c.q.QueryRowContext(ctx, c.db.Q(q), args...)
-}
-
-// Insert runs an INSERT and returns the new id (RETURNING id works on both).
-func (c Conn) Insert(ctx context.Context, q string, args ...any) (int64, error) {
-	var id int64
-	err := c.q.QueryRowContext(ctx, c.db.Q(q+" RETURNING id"), args...).Scan(&id)
-	return id, err
 }
 
 // Tx runs fn in a write transaction: it commits when fn returns nil and

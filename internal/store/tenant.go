@@ -56,7 +56,7 @@ func (db *DB) CreateCompany(ctx context.Context, in NewCompany) (companyID, user
 	now := db.Dialect.Time(Now())
 	err = db.Tx(ctx, func(tx Conn) error {
 		var err error
-		companyID, err = tx.Insert(ctx, `INSERT INTO companies (name, created_at, updated_at) VALUES (?, ?, ?)`, in.Name, now, now)
+		companyID, err = tx.InsertSQL(ctx, `INSERT INTO companies (name, created_at, updated_at) VALUES (?, ?, ?)`, in.Name, now, now)
 		if err != nil {
 			return fmt.Errorf("insert company: %w", err)
 		}
@@ -66,7 +66,7 @@ func (db *DB) CreateCompany(ctx context.Context, in NewCompany) (companyID, user
 		}
 		var ownerRole int64
 		for _, name := range schema.BuiltinRoles {
-			id, err := tx.Insert(ctx, `INSERT INTO roles (company_id, name, description, permissions, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			id, err := tx.InsertSQL(ctx, `INSERT INTO roles (company_id, name, description, permissions, builtin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				companyID, name, builtinDescriptions[name], strings.Join(BuiltinPermissions(name), " "), db.Dialect.Bool(true), now, now)
 			if err != nil {
 				return fmt.Errorf("insert role: %w", err)
@@ -75,7 +75,7 @@ func (db *DB) CreateCompany(ctx context.Context, in NewCompany) (companyID, user
 				ownerRole = id
 			}
 		}
-		userID, err = tx.Insert(ctx, `INSERT INTO users (company_id, name, email, password_hash, role_id, locale, timezone, active, created_at, updated_at)
+		userID, err = tx.InsertSQL(ctx, `INSERT INTO users (company_id, name, email, password_hash, role_id, locale, timezone, active, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'Europe/Amsterdam', ?, ?, ?)`,
 			companyID, in.OwnerName, strings.ToLower(strings.TrimSpace(in.OwnerEmail)), auth.HashPassword(in.OwnerPassword), ownerRole, in.Locale, db.Dialect.Bool(true), now, now)
 		if err != nil {
@@ -110,4 +110,15 @@ func (db *DB) HasCompany(ctx context.Context) (bool, error) {
 	var n int
 	err := db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM companies LIMIT 1) x`).Scan(&n)
 	return n > 0, err
+}
+
+// FirstOwner returns the company's first user with the company_owner role.
+func (db *DB) FirstOwner(ctx context.Context, companyID int64) (int64, error) {
+	var id int64
+	err := db.Reader().QueryRow(ctx, `SELECT u.id FROM users u JOIN roles r ON r.id = u.role_id
+		WHERE u.company_id = ? AND r.name = 'company_owner' ORDER BY u.id LIMIT 1`, companyID).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("company %d has no owner (does it exist?)", companyID)
+	}
+	return id, nil
 }

@@ -1,0 +1,239 @@
+// Command cirqll runs the Cirqll Core server and its administrative
+// commands. Every command prints JSON on success (so scripts can use it) and
+// a clear message with a non-zero exit status on failure.
+//
+//	cirqll serve
+//	cirqll migrate
+//	cirqll company create --name N --owner-email E --owner-password P
+//	cirqll client create --company ID --name N --redirect-uri U [--public]
+//	cirqll seed --company ID --customers 100000 --contacts 2
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cirqll/core/internal/app"
+	"github.com/cirqll/core/internal/auth"
+	"github.com/cirqll/core/internal/config"
+	"github.com/cirqll/core/internal/oauth"
+	"github.com/cirqll/core/internal/store"
+)
+
+const usage = `usage:
+  cirqll serve [--addr :8080] [--database URL]
+  cirqll migrate [--database URL]
+  cirqll company create --name N --owner-email E --owner-password P
+  cirqll client create --company ID --name N --redirect-uri U [--redirect-uri U2] [--public]
+  cirqll seed --company ID [--customers 100000] [--contacts 2] [--tasks 1] [--chances 1]
+
+Configuration comes from the environment: CIRQLL_ADDR, CIRQLL_DATABASE_URL,
+CIRQLL_REDIS_URL, CIRQLL_ENV, CIRQLL_BASE_URL, CIRQLL_RATE_LIMIT.`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "cirqll: "+err.Error())
+		os.Exit(1)
+	}
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("no command given\n" + usage)
+	}
+	cfg := config.FromEnv()
+	cmd := args[0]
+	if (cmd == "company" || cmd == "client") && len(args) > 1 {
+		cmd += " " + args[1]
+		args = args[1:]
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&cfg.DatabaseURL, "database", cfg.DatabaseURL, "database URL")
+	switch cmd {
+	case "serve":
+		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return serve(ctx, cfg, out)
+	case "migrate":
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		db, err := store.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if applied == nil {
+			applied = []string{}
+		}
+		return printJSON(out, map[string]any{"database": db.Dialect.String(), "applied": applied})
+	case "company create":
+		name := fs.String("name", "", "company name")
+		email := fs.String("owner-email", "", "owner e-mail")
+		password := fs.String("owner-password", "", "owner password")
+		ownerName := fs.String("owner-name", "Owner", "owner name")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("company create: %w", err)
+		}
+		if strings.TrimSpace(*name) == "" || strings.TrimSpace(*email) == "" || *password == "" {
+			return errors.New("company create: --name, --owner-email and --owner-password are required")
+		}
+		if len(*password) < 12 {
+			return errors.New("company create: --owner-password must be at least 12 characters")
+		}
+		db, err := openMigrated(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		cid, uid, err := db.CreateCompany(ctx, store.NewCompany{Name: strings.TrimSpace(*name), OwnerName: *ownerName, OwnerEmail: *email, OwnerPassword: *password})
+		if err != nil {
+			return fmt.Errorf("company create: %w", err)
+		}
+		return printJSON(out, map[string]any{"company_id": cid, "user_id": uid})
+	case "client create":
+		company := fs.Int64("company", 0, "company id")
+		name := fs.String("name", "", "client name")
+		public := fs.Bool("public", false, "public client (no secret, PKCE required)")
+		var redirects multiFlag
+		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return fmt.Errorf("client create: %w", err)
+		}
+		if *company <= 0 || strings.TrimSpace(*name) == "" || len(redirects) == 0 {
+			return errors.New("client create: --company, --name and --redirect-uri are required")
+		}
+		db, err := openMigrated(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		owner, err := db.FirstOwner(ctx, *company)
+		if err != nil {
+			return fmt.Errorf("client create: %w", err)
+		}
+		confidential := !*public
+		srv := oauth.New(db, cfg, nil)
+		c, secret, err := srv.CreateClient(ctx, *company, owner, oauth.ClientInput{Name: name, RedirectURIs: redirects, Confidential: &confidential})
+		if err != nil {
+			return fmt.Errorf("client create: %w", err)
+		}
+		var sec any
+		if secret != "" {
+			sec = secret
+		}
+		return printJSON(out, map[string]any{"client_id": c.ID, "client_secret": sec, "name": c.Name, "redirect_uris": c.RedirectURIs, "confidential": c.Confidential})
+	case "seed":
+		return seedCommand(ctx, cfg, fs, args[1:], out)
+	}
+	return fmt.Errorf("unknown command %q\n%s", strings.Join(strings.Fields(cmd), " "), usage)
+}
+
+func printJSON(out io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, string(b))
+	return err
+}
+
+func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(log)
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := firstStart(ctx, db, out); err != nil {
+		return err
+	}
+	a, err := app.New(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect.String(), "env", cfg.Env)
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	a.Stop(sctx)
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// firstStart creates a company and its owner on an empty database and
+// prints the owner's credentials once.
+func firstStart(ctx context.Context, db *store.DB, out io.Writer) error {
+	has, err := db.HasCompany(ctx)
+	if err != nil || has {
+		return err
+	}
+	email := "owner@cirqll.local"
+	password := auth.NewSecret()[:20]
+	cid, uid, err := db.CreateCompany(ctx, store.NewCompany{Name: "My Company", OwnerName: "Owner", OwnerEmail: email, OwnerPassword: password})
+	if err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	return printJSON(out, map[string]any{"first_start": true, "company_id": cid, "user_id": uid,
+		"owner_email": email, "owner_password": password,
+		"note": "Sign in with these at /oauth/authorize; the password is shown only now."})
+}

@@ -1,0 +1,396 @@
+// Package httpapi is the HTTP face of the API: routes derived from the
+// resource declarations, middleware (request id, logging, metrics,
+// recovery, authentication, rate limiting, body checks) and generic
+// handlers that hand everything to internal/resource.
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/cirqll/core/internal/apierr"
+	"github.com/cirqll/core/internal/auth"
+	"github.com/cirqll/core/internal/i18n"
+	"github.com/cirqll/core/internal/query"
+	"github.com/cirqll/core/internal/ratelimit"
+	"github.com/cirqll/core/internal/resource"
+	"github.com/cirqll/core/internal/respond"
+	"github.com/cirqll/core/internal/schema"
+	"github.com/cirqll/core/internal/store"
+)
+
+// API serves /api.
+type API struct {
+	svc       *resource.Service
+	auth      Authenticator
+	limiter   ratelimit.Limiter
+	rateLimit int
+	log       *slog.Logger
+}
+
+// Route is one registered API route (the OpenAPI document is built from
+// the same list).
+type Route struct {
+	Method   string
+	Path     string // ServeMux pattern path: /api/customer/{id}
+	Resource *schema.Resource
+	Op       schema.Op
+	handler  http.HandlerFunc
+}
+
+// Routes lists every route the API serves, derived from the declarations.
+func (a *API) Routes() []Route {
+	var out []Route
+	add := func(method, path string, res *schema.Resource, op schema.Op, h http.HandlerFunc) {
+		out = append(out, Route{Method: method, Path: path, Resource: res, Op: op, handler: h})
+	}
+	add("GET", "/api/auth/me", schema.User, "", a.me)
+	add("GET", "/api/user/me", schema.User, "", a.me)
+	for _, res := range schema.Resources() {
+		res := res
+		base := "/api/" + res.Name
+		switch {
+		case res.Virtual:
+			add("GET", base, res, schema.OpIndex, a.permissions)
+			continue
+		case res.Singleton:
+			if res.Has(schema.OpShow) {
+				add("GET", base, res, schema.OpShow, a.show(res))
+			}
+			if res.Has(schema.OpUpdate) {
+				add("PATCH", base, res, schema.OpUpdate, a.update(res))
+			}
+			continue
+		}
+		if res.Has(schema.OpIndex) {
+			add("GET", base, res, schema.OpIndex, a.index(res))
+		}
+		if res.Has(schema.OpCreate) {
+			add("POST", base, res, schema.OpCreate, a.create(res))
+		}
+		if res.Has(schema.OpShow) {
+			add("GET", base+"/{id}", res, schema.OpShow, a.show(res))
+		}
+		if res.Has(schema.OpUpdate) {
+			add("PATCH", base+"/{id}", res, schema.OpUpdate, a.update(res))
+		}
+		if res.Has(schema.OpDelete) {
+			add("DELETE", base+"/{id}", res, schema.OpDelete, a.delete(res))
+		}
+	}
+	return out
+}
+
+func caller(r *http.Request) resource.Caller { return resource.NewCaller(auth.From(r.Context())) }
+
+func (a *API) index(res *schema.Resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := caller(r)
+		if _, err := c.Need(res, schema.OpIndex); err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		p, err := query.ParseIndex(res, r.URL.Query(), a.svc.Access(r.Context(), c))
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		page, err := a.svc.List(r.Context(), c, res, p)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		weight(w, p)
+		respond.Raw(w, http.StatusOK, resource.List(res, page, p))
+	}
+}
+
+func weight(w http.ResponseWriter, p *query.Params) {
+	if p != nil && p.HasWith {
+		w.Header().Set("X-Eager-Loading-Weight", strconv.Itoa(p.Weight))
+	}
+}
+
+// pathID parses {id}; anything but a positive integer does not exist.
+func pathID(r *http.Request) (int64, error) {
+	id, ok := store.ParseID(r.PathValue("id"))
+	if !ok {
+		return 0, apierr.NotFound()
+	}
+	return id, nil
+}
+
+// showParams parses with/show/count for Show, Create and Update answers.
+func (a *API) showParams(r *http.Request, c resource.Caller, res *schema.Resource) (*query.Params, error) {
+	return query.ParseShow(res, r.URL.Query(), a.svc.Access(r.Context(), c))
+}
+
+func (a *API) show(res *schema.Resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := caller(r)
+		var id int64
+		if !res.Singleton {
+			var err error
+			if id, err = pathID(r); err != nil {
+				respond.Error(w, r, err)
+				return
+			}
+		}
+		if _, err := c.Need(res, schema.OpShow); err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		p, err := a.showParams(r, c, res)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		row, err := a.svc.Show(r.Context(), c, res, id, p)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		a.writeRecord(w, r, http.StatusOK, res, row, p)
+	}
+}
+
+func (a *API) writeRecord(w http.ResponseWriter, r *http.Request, status int, res *schema.Resource, row *store.Row, p *query.Params) {
+	w.Header().Set("ETag", resource.ETag(row))
+	weight(w, p)
+	respond.Raw(w, status, resource.Record(res, row, p))
+}
+
+// readBody reads and decodes the JSON object of a write.
+func readBody(r *http.Request) ([]byte, *resource.Body, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nil, apierr.New(http.StatusRequestEntityTooLarge, "payload_too_large")
+		}
+		return nil, nil, apierr.New(http.StatusBadRequest, "malformed_json", "unreadable body")
+	}
+	body, err := resource.DecodeBody(b)
+	return b, body, err
+}
+
+func (a *API) create(res *schema.Resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := caller(r)
+		if _, err := c.Need(res, schema.OpCreate); err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		raw, body, err := readBody(r)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		p, err := a.showParams(r, c, res)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		run := func() (resource.Stored, error) {
+			row, err := a.svc.Create(r.Context(), c, res, body)
+			if err != nil {
+				return resource.Stored{}, err
+			}
+			if err := a.svc.Decorate(r.Context(), c, res, row, p); err != nil {
+				return resource.Stored{}, err
+			}
+			return resource.Stored{Body: resource.Record(res, row, p), Location: "/api/" + res.Name + "/" + strconv.FormatInt(row.ID, 10), ETag: resource.ETag(row)}, nil
+		}
+		key := r.Header.Get("Idempotency-Key")
+		var out resource.Stored
+		replayed := false
+		if key != "" {
+			h := sha256.Sum256(append([]byte(r.URL.RawQuery+"\x00"), raw...))
+			out, replayed, err = a.svc.Idempotent(r.Context(), c, res, key, hex.EncodeToString(h[:]), run)
+		} else {
+			out, err = run()
+		}
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		if replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		w.Header().Set("Location", out.Location)
+		if out.ETag != "" {
+			w.Header().Set("ETag", out.ETag)
+		}
+		weight(w, p)
+		respond.Raw(w, http.StatusCreated, out.Body)
+	}
+}
+
+func (a *API) update(res *schema.Resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := caller(r)
+		var id int64
+		if !res.Singleton {
+			var err error
+			if id, err = pathID(r); err != nil {
+				respond.Error(w, r, err)
+				return
+			}
+		}
+		if _, err := c.Need(res, schema.OpUpdate); err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		_, body, err := readBody(r)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		p, err := a.showParams(r, c, res)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		row, err := a.svc.Update(r.Context(), c, res, id, body, resource.WriteOpts{IfMatch: r.Header.Get("If-Match")})
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		if err := a.svc.Decorate(r.Context(), c, res, row, p); err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		a.writeRecord(w, r, http.StatusOK, res, row, p)
+	}
+}
+
+func (a *API) delete(res *schema.Resource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := caller(r)
+		id, err := pathID(r)
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		err = a.svc.Delete(r.Context(), c, res, id, resource.WriteOpts{IfMatch: r.Header.Get("If-Match"), TransferTo: r.URL.Query().Get("transfer_to")})
+		if err != nil {
+			respond.Error(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// me answers /api/auth/me: the token's user with company (and its address)
+// and role; any valid token may read it.
+func (a *API) me(w http.ResponseWriter, r *http.Request) {
+	p := auth.From(r.Context())
+	all := query.Access{CanRead: func(*schema.Resource) bool { return true }}
+	params, err := query.ParseShow(schema.User, url.Values{"with": {"company.address,role"}}, all)
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	scope := store.Scope{CompanyID: p.CompanyID, UserID: p.UserID}
+	conn := a.svc.DB.Reader()
+	row, err := conn.Get(r.Context(), scope, schema.User, p.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		respond.Error(w, r, apierr.New(http.StatusUnauthorized, "unauthenticated"))
+		return
+	}
+	if err == nil {
+		err = conn.Load(r.Context(), scope, schema.User, []*store.Row{row}, params.With)
+	}
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	respond.Raw(w, http.StatusOK, resource.Record(schema.User, row, params))
+}
+
+// permissions is the read-only catalogue (Index only): the scope list.
+func (a *API) permissions(w http.ResponseWriter, r *http.Request) {
+	c := caller(r)
+	if _, err := c.Need(schema.Permission, schema.OpIndex); err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	lang := respond.Lang(r)
+	all := schema.Scopes()
+	offset, limit, err := paging(r.URL.Query())
+	if err != nil {
+		respond.Error(w, r, err)
+		return
+	}
+	data := []map[string]string{}
+	for i := offset; i < len(all) && i < offset+limit; i++ {
+		data = append(data, map[string]string{"name": all[i], "description": ScopeDescription(lang, all[i])})
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"data": data, "limit": limit, "total": len(all), "offset": offset})
+}
+
+// ScopeDescription is a scope's human description in lang.
+func ScopeDescription(lang, scope string) string {
+	if k := "scope." + scope; i18n.Has(k) {
+		return i18n.T(lang, k)
+	}
+	return scope
+}
+
+func paging(v url.Values) (offset, limit int, err error) {
+	limit = 100
+	get := func(name string) (int, bool, error) {
+		s := v.Get(name)
+		if s == "" {
+			return 0, false, nil
+		}
+		n, e := strconv.Atoi(s)
+		if e != nil || n < 0 {
+			return 0, false, apierr.BadParam(name, 0, "q_integer")
+		}
+		return n, true, nil
+	}
+	if n, ok, e := get("offset"); e != nil {
+		return 0, 0, e
+	} else if ok {
+		offset = n
+	}
+	for _, name := range []string{"per_page", "limit"} {
+		if n, ok, e := get(name); e != nil {
+			return 0, 0, e
+		} else if ok {
+			if n > 1000 {
+				return 0, 0, apierr.BadParam(name, 0, "q_integer")
+			}
+			limit = n
+		}
+	}
+	return offset, limit, nil
+}
+
+// notFoundOr405 answers requests no route matched, in JSON.
+func notFoundOr405(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PATCH", "PUT", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pat := mux.Handler(probe); pat != "" && pat != "/" && pat != "/api/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			respond.Error(w, r, apierr.New(http.StatusMethodNotAllowed, "method_not_allowed"))
+			return
+		}
+		respond.Error(w, r, apierr.NotFound())
+	}
+}

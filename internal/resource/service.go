@@ -1,0 +1,976 @@
+// Package resource is the generic CRUD of every declared resource: access
+// checks, validation against the declaration, and writes that commit
+// together with their activity log entry and webhook events.
+package resource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cirqll/core/internal/apierr"
+	"github.com/cirqll/core/internal/auth"
+	"github.com/cirqll/core/internal/query"
+	"github.com/cirqll/core/internal/schema"
+	"github.com/cirqll/core/internal/store"
+)
+
+// Event is a change announced to webhooks, written to the outbox in the
+// transaction of the change.
+type Event struct {
+	CompanyID int64
+	Name      string // customer.created, chance.won, ...
+	Resource  *schema.Resource
+	RecordID  int64
+	Data      map[string]any // the record as Show renders it (plain)
+	Previous  map[string]any // changed fields' old values, on updated
+	UserID    int64
+	ClientID  string
+}
+
+// EventSink writes events in the caller's transaction (the outbox).
+type EventSink interface {
+	Emit(ctx context.Context, tx store.Conn, ev Event) error
+}
+
+// Service runs CRUD for every resource.
+type Service struct {
+	DB     *store.DB
+	Events EventSink // nil: no webhooks
+}
+
+// Caller is the principal of a request with its store scope.
+type Caller struct {
+	P     *auth.Principal
+	Scope store.Scope
+}
+
+// NewCaller derives the store scope from a principal.
+func NewCaller(p *auth.Principal) Caller {
+	return Caller{P: p, Scope: store.Scope{CompanyID: p.CompanyID, UserID: p.UserID,
+		Read: func(res *schema.Resource) schema.Extent { return p.Extent(res.ScopeName(), "read") }}}
+}
+
+// CanRead reports whether the caller may read res at all.
+func (c Caller) CanRead(res *schema.Resource) bool {
+	if res.Name == "company" || res.Name == "address" {
+		return true
+	}
+	e := c.P.Extent(res.ScopeName(), "read")
+	return e == schema.All || (e == schema.Own && res.Owner != "")
+}
+
+// Need checks the scope an operation needs and returns the caller's extent.
+func (c Caller) Need(res *schema.Resource, op schema.Op) (schema.Extent, error) {
+	action := op.Action()
+	if res.Name == "company" && action == "read" {
+		return schema.All, nil
+	}
+	e := c.P.Extent(res.ScopeName(), action)
+	if e == schema.Own && res.Owner == "" {
+		e = schema.None // nothing of it is anyone's own
+	}
+	if e == schema.None {
+		return e, apierr.Forbidden(res.ScopeName() + "." + action + ".all")
+	}
+	return e, nil
+}
+
+// Access builds the query package's view of the caller.
+func (s *Service) Access(ctx context.Context, c Caller) query.Access {
+	return query.Access{
+		CanRead: c.CanRead,
+		CustomField: func(model, key string) (int64, string, bool) {
+			defs, err := s.DB.Reader().FieldDefs(ctx, c.Scope, model)
+			if err != nil {
+				return 0, "", false
+			}
+			for _, d := range defs {
+				if d.Key == key {
+					return d.ID, d.Type, true
+				}
+			}
+			return 0, "", false
+		},
+	}
+}
+
+// List runs an Index.
+func (s *Service) List(ctx context.Context, c Caller, res *schema.Resource, p *query.Params) (*store.Page, error) {
+	if _, err := c.Need(res, schema.OpIndex); err != nil {
+		return nil, err
+	}
+	conn := s.DB.Reader()
+	page, err := conn.List(ctx, c.Scope, res, p)
+	if err != nil {
+		return nil, err
+	}
+	return page, s.decorate(ctx, conn, c, res, page.Rows, p)
+}
+
+func (s *Service) decorate(ctx context.Context, conn store.Conn, c Caller, res *schema.Resource, rows []*store.Row, p *query.Params) error {
+	if p == nil {
+		return nil
+	}
+	if err := conn.Load(ctx, c.Scope, res, rows, p.With); err != nil {
+		return err
+	}
+	if err := conn.LoadShow(ctx, c.Scope, res, rows, p.Show); err != nil {
+		return err
+	}
+	return conn.Count(ctx, c.Scope, rows, p.Count)
+}
+
+// Show reads one record.
+func (s *Service) Show(ctx context.Context, c Caller, res *schema.Resource, id int64, p *query.Params) (*store.Row, error) {
+	if _, err := c.Need(res, schema.OpShow); err != nil {
+		return nil, err
+	}
+	conn := s.DB.Reader()
+	row, err := s.get(ctx, conn, c, res, id)
+	if err != nil {
+		return nil, err
+	}
+	return row, s.decorate(ctx, conn, c, res, []*store.Row{row}, p)
+}
+
+func (s *Service) get(ctx context.Context, conn store.Conn, c Caller, res *schema.Resource, id int64) (*store.Row, error) {
+	var row *store.Row
+	var err error
+	switch {
+	case res.Singleton:
+		row, err = conn.GetSingleton(ctx, c.Scope, res)
+	case res.Tenant && id != c.Scope.CompanyID:
+		err = store.ErrNotFound
+	default:
+		row, err = conn.Get(ctx, c.Scope, res, id)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apierr.NotFound()
+	}
+	return row, err
+}
+
+// ETag of a record: changes whenever it is updated.
+func ETag(row *store.Row) string {
+	t, _ := row.Vals["updated_at"].(time.Time)
+	return `"` + strconv.FormatInt(row.ID, 10) + "-" + strconv.FormatInt(t.UnixMicro(), 36) + `"`
+}
+
+// matches reports whether an If-Match header accepts the record.
+func matches(ifMatch string, row *store.Row) bool {
+	if ifMatch == "" || strings.TrimSpace(ifMatch) == "*" {
+		return true
+	}
+	want := ETag(row)
+	for _, t := range strings.Split(ifMatch, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == want {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteOpts are the HTTP details of a write.
+type WriteOpts struct {
+	IfMatch    string
+	TransferTo string // user delete
+}
+
+// pending is a validated write.
+type pending struct {
+	vals        map[string]any          // column fields
+	address     map[string]any          // nested address fields, nil if not sent
+	addressNull bool                    // address: null
+	fieldValues map[int64]*string       // custom field values by field id
+	children    []childWrite            // options / items
+	changed     map[string][2]any       // for the activity log (JSON values)
+	previous    map[string]any          // old values of changed fields
+	current     *store.Row              // before the update
+	addrCurrent map[string]any          // not used for logs
+	fieldDefs   map[int64]store.FieldDef
+}
+
+type childWrite struct {
+	table, parentCol string
+	cols             []string
+	rows             [][]any
+}
+
+// Create validates and inserts a record, its log entry and events in one
+// transaction and returns it as Show would.
+func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, body *Body) (*store.Row, error) {
+	ext, err := c.Need(res, schema.OpCreate)
+	if err != nil {
+		return nil, err
+	}
+	var id int64
+	err = s.DB.Tx(ctx, func(tx store.Conn) error {
+		pw, err := s.validate(ctx, tx, c, res, body, nil, ext)
+		if err != nil {
+			return err
+		}
+		if pw.address != nil {
+			aid, err := tx.Insert(ctx, c.Scope, schema.Address, pw.address)
+			if err != nil {
+				return err
+			}
+			pw.vals["address_id"] = aid
+		}
+		id, err = tx.Insert(ctx, c.Scope, res, pw.vals)
+		if err != nil {
+			return s.writeErr(res, err)
+		}
+		if err := s.afterWrite(ctx, tx, c, res, id, pw); err != nil {
+			return err
+		}
+		row, err := tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, res, "created", row, pw)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.get(ctx, s.DB.Writer(), c, res, id)
+}
+
+// Update validates and applies a partial change.
+func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id int64, body *Body, o WriteOpts) (*store.Row, error) {
+	ext, err := c.Need(res, schema.OpUpdate)
+	if err != nil {
+		return nil, err
+	}
+	if res.Singleton {
+		id = 0
+	}
+	err = s.DB.Tx(ctx, func(tx store.Conn) error {
+		cur, err := s.get(ctx, tx, c, res, id)
+		if err != nil {
+			return err
+		}
+		id = cur.ID
+		if err := ownCheck(c, res, cur, ext, "update"); err != nil {
+			return err
+		}
+		if !matches(o.IfMatch, cur) {
+			return apierr.New(http.StatusPreconditionFailed, "precondition_failed")
+		}
+		if res.Name == "role" && cur.Vals["builtin"] == true {
+			return apierr.Conflict("builtin_role")
+		}
+		pw, err := s.validate(ctx, tx, c, res, body, cur, ext)
+		if err != nil {
+			return err
+		}
+		if pw.address != nil || pw.addressNull {
+			if err := s.writeAddress(ctx, tx, c, cur, pw); err != nil {
+				return err
+			}
+		}
+		ts := cur.Vals["updated_at"].(time.Time)
+		if err := tx.Update(ctx, c.Scope, res, id, pw.vals, &ts); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return apierr.New(http.StatusPreconditionFailed, "precondition_failed")
+			}
+			return s.writeErr(res, err)
+		}
+		if err := s.afterWrite(ctx, tx, c, res, id, pw); err != nil {
+			return err
+		}
+		row, err := tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
+		if err != nil {
+			return err
+		}
+		if len(pw.changed) == 0 {
+			return nil // nothing changed: no log entry, no event
+		}
+		return s.record(ctx, tx, c, res, "updated", row, pw)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.get(ctx, s.DB.Writer(), c, res, id)
+}
+
+func (s *Service) writeAddress(ctx context.Context, tx store.Conn, c Caller, cur *store.Row, pw *pending) error {
+	aid, has := cur.Vals["address_id"].(int64)
+	switch {
+	case pw.addressNull:
+		if has {
+			pw.vals["address_id"] = nil
+			_, err := tx.Exec(ctx, "DELETE FROM addresses WHERE company_id = ? AND id = ?", c.Scope.CompanyID, aid)
+			return err
+		}
+	case has:
+		return tx.Update(ctx, c.Scope, schema.Address, aid, pw.address, nil)
+	default:
+		id, err := tx.Insert(ctx, c.Scope, schema.Address, pw.address)
+		if err != nil {
+			return err
+		}
+		pw.vals["address_id"] = id
+	}
+	return nil
+}
+
+func ownCheck(c Caller, res *schema.Resource, row *store.Row, ext schema.Extent, action string) error {
+	if ext != schema.Own {
+		return nil
+	}
+	owner, _ := row.Vals[res.Owner].(int64)
+	if owner != c.Scope.UserID {
+		return apierr.Forbidden(res.ScopeName() + "." + action + ".all")
+	}
+	return nil
+}
+
+// Delete removes a record by its declared rules.
+func (s *Service) Delete(ctx context.Context, c Caller, res *schema.Resource, id int64, o WriteOpts) error {
+	ext, err := c.Need(res, schema.OpDelete)
+	if err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(tx store.Conn) error {
+		cur, err := s.get(ctx, tx, c, res, id)
+		if err != nil {
+			return err
+		}
+		if err := ownCheck(c, res, cur, ext, "delete"); err != nil {
+			return err
+		}
+		if !matches(o.IfMatch, cur) {
+			return apierr.New(http.StatusPreconditionFailed, "precondition_failed")
+		}
+		switch res.Name {
+		case "role":
+			if cur.Vals["builtin"] == true {
+				return apierr.Conflict("builtin_role")
+			}
+		case "user":
+			if err := s.transferOwnership(ctx, tx, c, cur, o.TransferTo); err != nil {
+				return err
+			}
+		}
+		ts := cur.Vals["updated_at"].(time.Time)
+		deleted, err := tx.Delete(ctx, c.Scope, res, cur, &ts)
+		var blocked *store.BlockedError
+		switch {
+		case errors.As(err, &blocked):
+			e := apierr.Conflict("delete_blocked", strings.Join(blocked.Relations, ", "))
+			e.Extra = map[string]any{"blocked_by": blocked.Relations}
+			return e
+		case errors.Is(err, store.ErrConflict):
+			return apierr.New(http.StatusPreconditionFailed, "precondition_failed")
+		case err != nil:
+			return err
+		}
+		for _, d := range deleted {
+			changes := map[string][2]any{}
+			for k, v := range Plain(d.Res, d.Row) {
+				if v != nil && k != "id" && k != "created_at" && k != "updated_at" {
+					changes[k] = [2]any{v, nil}
+				}
+			}
+			if err := s.log(ctx, tx, c, d.Res, "deleted", d.Row, &pending{changed: changes}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// transferOwnership refuses deleting a user who owns records unless
+// transfer_to names another user of the company, to whom they move.
+func (s *Service) transferOwnership(ctx context.Context, tx store.Conn, c Caller, user *store.Row, transferTo string) error {
+	var owning []string
+	var target int64
+	if transferTo != "" {
+		t, ok := store.ParseID(transferTo)
+		if !ok || t == user.ID {
+			return apierr.Invalid("transfer_to", "v_exists", "transfer_to")
+		}
+		if ok, err := tx.Exists(ctx, c.Scope, schema.User, t); err != nil {
+			return err
+		} else if !ok {
+			return apierr.Invalid("transfer_to", "v_exists", "transfer_to")
+		}
+		target = t
+	}
+	for _, r := range schema.Resources() {
+		f := r.Field("user_id")
+		if f == nil || r.Virtual || r.Name == "activity_log" {
+			continue
+		}
+		if target != 0 {
+			s.DB.Touch(c.Scope.CompanyID, r.Table)
+			if _, err := tx.Exec(ctx, "UPDATE "+r.Table+" SET user_id = ? WHERE company_id = ? AND user_id = ?", target, c.Scope.CompanyID, user.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+r.Table+" WHERE company_id = ? AND user_id = ? LIMIT 1) x", c.Scope.CompanyID, user.ID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			owning = append(owning, r.Name)
+		}
+	}
+	if target != 0 {
+		// Activity log entries keep naming who did what.
+		_, err := tx.Exec(ctx, "UPDATE activity_logs SET user_id = NULL WHERE company_id = ? AND user_id = ?", c.Scope.CompanyID, user.ID)
+		return err
+	}
+	if len(owning) > 0 {
+		e := apierr.Conflict("user_owns_records", strings.Join(owning, ", "))
+		e.Extra = map[string]any{"blocked_by": owning}
+		return e
+	}
+	_, err := tx.Exec(ctx, "UPDATE activity_logs SET user_id = NULL WHERE company_id = ? AND user_id = ?", c.Scope.CompanyID, user.ID)
+	return err
+}
+
+func (s *Service) writeErr(res *schema.Resource, err error) error {
+	if store.IsUnique(err) {
+		for _, f := range res.Fields {
+			if f.Unique {
+				return apierr.Conflict("duplicate", f.Name)
+			}
+		}
+		if res.Name == "field" {
+			return apierr.Conflict("duplicate", "key")
+		}
+		return apierr.Conflict("duplicate", res.Name)
+	}
+	return err
+}
+
+// afterWrite stores what lives outside the record's row.
+func (s *Service) afterWrite(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, id int64, pw *pending) error {
+	for _, ch := range pw.children {
+		if err := tx.ReplaceChildren(ctx, c.Scope, ch.table, ch.parentCol, id, ch.cols, ch.rows); err != nil {
+			return err
+		}
+	}
+	if len(pw.fieldValues) > 0 {
+		if err := tx.SetFieldValues(ctx, c.Scope, res.Name, id, pw.fieldValues); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record writes the activity log entry and the events of a change.
+func (s *Service) record(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, event string, row *store.Row, pw *pending) error {
+	return s.log(ctx, tx, c, res, event, row, pw)
+}
+
+func (s *Service) log(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, event string, row *store.Row, pw *pending) error {
+	if res.Name == "activity_log" || res.Name == "address" {
+		return nil
+	}
+	if err := tx.LogActivity(ctx, c.Scope, store.Activity{Event: event, SubjectType: res.Name, SubjectID: row.ID,
+		Changes: pw.changed, UserID: c.P.UserID, ClientID: c.P.ClientID}); err != nil {
+		return err
+	}
+	if s.Events == nil || !res.Events {
+		return nil
+	}
+	data := Plain(res, row)
+	base := Event{CompanyID: c.Scope.CompanyID, Resource: res, RecordID: row.ID, Data: data, UserID: c.P.UserID, ClientID: c.P.ClientID}
+	ev := base
+	ev.Name = res.Name + "." + event
+	if event == "updated" {
+		ev.Previous = pw.previous
+	}
+	if err := s.Events.Emit(ctx, tx, ev); err != nil {
+		return err
+	}
+	if event == "deleted" {
+		return nil
+	}
+	for _, er := range res.ExtraEvents {
+		now := row.Vals[er.Field]
+		var before any
+		if pw.current != nil {
+			before = pw.current.Vals[er.Field]
+		}
+		if now == er.Value && before != er.Value {
+			extra := base
+			extra.Name = res.Name + "." + er.Event
+			if err := s.Events.Emit(ctx, tx, extra); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+var keyRe = regexp.MustCompile(`[^a-z0-9]+`)
+
+// Slug derives a custom field key from its name.
+func Slug(name string) string {
+	return strings.Trim(keyRe.ReplaceAllString(strings.ToLower(name), "_"), "_")
+}
+
+// validate checks a body against the declaration (every failing field at
+// once) and returns what to write.
+func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, body *Body, cur *store.Row, ext schema.Extent) (*pending, error) {
+	creating := cur == nil
+	var v apierr.Validation
+	pw := &pending{vals: map[string]any{}, changed: map[string][2]any{}, previous: map[string]any{}, current: cur}
+	var rawFieldValues json.RawMessage
+	for _, k := range body.Keys {
+		raw := body.Raw[k]
+		if k == "field_values" && res.CustomFields {
+			rawFieldValues = raw
+			continue
+		}
+		f := res.Field(k)
+		if f == nil || f.ReadOnly || res.Virtual {
+			v.Add(k, "v_unknown", k)
+			continue
+		}
+		if f.Type == schema.Nested {
+			s.validateAddress(&v, k, raw, pw)
+			continue
+		}
+		if f.Type == schema.JSON {
+			pw.vals[k] = string(raw) // decoded by its special handler
+			continue
+		}
+		val, ok := convert(&v, k, f, raw)
+		if !ok {
+			continue
+		}
+		pw.vals[k] = val
+	}
+	// Defaults and required fields on create.
+	if creating {
+		if res.Owner == "user_id" {
+			if _, ok := pw.vals["user_id"]; !ok {
+				pw.vals["user_id"] = c.Scope.UserID
+			}
+		}
+		for _, f := range res.Fields {
+			if _, ok := pw.vals[f.Name]; ok || v.Has(f.Name) {
+				continue
+			}
+			if f.Default != nil {
+				pw.vals[f.Name] = f.Default
+			} else if f.Required {
+				v.Add(f.Name, "v_required", f.Name)
+			}
+		}
+		if res.Name == "role" {
+			pw.vals["builtin"] = false
+		}
+	}
+	// Own extent: the record must stay the caller's own.
+	if ext == schema.Own && res.Owner == "user_id" {
+		if uid, ok := pw.vals["user_id"]; ok && uid != c.Scope.UserID {
+			action := "update"
+			if creating {
+				action = "create"
+			}
+			return nil, apierr.Forbidden(res.ScopeName() + "." + action + ".all")
+		}
+	}
+	// Foreign keys must name records of the company the caller can see.
+	for _, f := range res.Fields {
+		id, ok := pw.vals[f.Name].(int64)
+		if f.Type != schema.Ref || !ok || f.ReadOnly {
+			continue
+		}
+		exists, err := tx.Exists(ctx, c.Scope, schema.Get(f.Ref), id)
+		if err != nil {
+			return nil, err
+		}
+		if !exists {
+			v.Add(f.Name, "v_exists", f.Name)
+		}
+	}
+	s.applyRules(&v, res, pw)
+	if err := s.special(ctx, tx, c, res, &v, pw); err != nil {
+		return nil, err
+	}
+	if res.CustomFields {
+		if err := s.validateFieldValues(ctx, tx, c, res, &v, rawFieldValues, pw); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	// What changed, for the log and the webhook's previous values.
+	for k, nv := range pw.vals {
+		f := res.Field(k)
+		if f.Hidden && f.Type == schema.Password {
+			pw.changed[k] = [2]any{nil, "********"}
+			continue
+		}
+		if f.NoColumn {
+			continue
+		}
+		var old any
+		if cur != nil {
+			old = cur.Vals[k]
+			if reflect.DeepEqual(old, nv) {
+				delete(pw.vals, k)
+				continue
+			}
+		}
+		jo, jn := JSONValue(f, old), JSONValue(f, nv)
+		pw.changed[k] = [2]any{jo, jn}
+		if cur != nil {
+			pw.previous[k] = jo
+		}
+	}
+	if pw.address != nil || pw.addressNull {
+		pw.changed["address"] = [2]any{nil, pw.address}
+	}
+	for fid := range pw.fieldValues {
+		d := pw.fieldDefs[fid]
+		var nv any
+		if p := pw.fieldValues[fid]; p != nil {
+			nv = store.DecodeFieldValue(d.Type, *p)
+		}
+		pw.changed["field_values."+d.Key] = [2]any{nil, nv}
+	}
+	for _, ch := range pw.children {
+		pw.changed[strings.TrimPrefix(strings.TrimPrefix(ch.table, "field_"), "template_")] = [2]any{nil, len(ch.rows)}
+	}
+	return pw, nil
+}
+
+func (s *Service) validateAddress(v *apierr.Validation, k string, raw json.RawMessage, pw *pending) {
+	if isNull(raw) {
+		pw.addressNull = true
+		return
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		v.Add(k, "v_object", k)
+		return
+	}
+	ab, err := DecodeBody(raw)
+	if err != nil {
+		v.Add(k, "v_object", k)
+		return
+	}
+	pw.address = map[string]any{}
+	for _, ak := range ab.Keys {
+		f := schema.Address.Field(ak)
+		path := k + "." + ak
+		if f == nil || f.ReadOnly {
+			v.Add(path, "v_unknown", path)
+			continue
+		}
+		if val, ok := convert(v, path, f, ab.Raw[ak]); ok {
+			pw.address[ak] = val
+		}
+	}
+	if _, ok := pw.address["country"]; !ok {
+		pw.address["country"] = "NL"
+	}
+}
+
+// applyRules enforces the declaration's Rules on the merged record.
+func (s *Service) applyRules(v *apierr.Validation, res *schema.Resource, pw *pending) {
+	get := func(name string) any {
+		if x, ok := pw.vals[name]; ok {
+			return x
+		}
+		if pw.current != nil {
+			return pw.current.Vals[name]
+		}
+		return nil
+	}
+	for _, r := range res.Rules {
+		switch r.Kind {
+		case schema.StampWhen:
+			nv, sent := pw.vals[r.Field]
+			if !sent {
+				continue
+			}
+			in := false
+			for _, x := range r.Values {
+				if nv == x {
+					in = true
+				}
+			}
+			var before any
+			if pw.current != nil {
+				before = pw.current.Vals[r.Field]
+			}
+			if _, explicit := pw.vals[r.Target]; explicit {
+				continue
+			}
+			switch {
+			case in && before != nv:
+				pw.vals[r.Target] = store.Now()
+			case !in && get(r.Target) != nil:
+				pw.vals[r.Target] = nil
+			}
+		case schema.NotBefore:
+			a, _ := get(r.Field).(time.Time)
+			b, _ := get(r.Other).(time.Time)
+			if !a.IsZero() && !b.IsZero() && a.Before(b) && !v.Has(r.Field) {
+				v.Add(r.Field, "v_after_or_equal", r.Field, r.Other)
+			}
+		case schema.AtLeastOne:
+			any := false
+			for _, f := range r.Fields {
+				if get(f) != nil || v.Has(f) {
+					any = true
+				}
+			}
+			if !any {
+				v.Add(r.Fields[0], "v_note_parent")
+			}
+		}
+	}
+}
+
+// special handles what the few resources with child data need.
+func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, v *apierr.Validation, pw *pending) error {
+	switch res.Name {
+	case "user":
+		if pwd, ok := pw.vals["password"].(string); ok {
+			pw.vals["password"] = auth.HashPassword(pwd)
+		}
+		if pw.current == nil {
+			if _, ok := pw.vals["role_id"]; !ok && !v.Has("role_id") {
+				var rid int64
+				err := tx.QueryRow(ctx, "SELECT id FROM roles WHERE company_id = ? AND name = 'company_user'", c.Scope.CompanyID).Scan(&rid)
+				if err != nil {
+					return err
+				}
+				pw.vals["role_id"] = rid
+			}
+		}
+		if email, ok := pw.vals["email"].(string); ok {
+			var n int
+			q := "SELECT COUNT(*) FROM users WHERE email = ?"
+			args := []any{strings.ToLower(email)}
+			if pw.current != nil {
+				q += " AND id <> ?"
+				args = append(args, pw.current.ID)
+			}
+			if err := tx.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 && v.Err() == nil {
+				return apierr.Conflict("duplicate", "email")
+			}
+		}
+	case "role":
+		if l, ok := pw.vals["permissions"].([]string); ok {
+			known := map[string]bool{}
+			for _, sc := range schema.Scopes() {
+				known[sc] = true
+			}
+			seen := map[string]bool{}
+			var clean []string
+			for _, p := range l {
+				if !known[p] {
+					v.Add("permissions", "v_permission", p)
+					continue
+				}
+				if !seen[p] {
+					seen[p] = true
+					clean = append(clean, p)
+				}
+			}
+			if clean == nil {
+				clean = []string{}
+			}
+			pw.vals["permissions"] = clean
+		} else if pw.current == nil {
+			pw.vals["permissions"] = []string{}
+		}
+	case "field":
+		name, hasName := pw.vals["name"].(string)
+		if _, ok := pw.vals["key"]; !ok && pw.current == nil && hasName {
+			pw.vals["key"] = Slug(name)
+		}
+		if k, ok := pw.vals["key"].(string); ok {
+			k = Slug(k)
+			if k == "" {
+				v.Add("key", "v_required", "key")
+			}
+			pw.vals["key"] = k
+		}
+		if l, ok := pw.vals["options"].([]string); ok {
+			delete(pw.vals, "options")
+			rows := make([][]any, 0, len(l))
+			for i, label := range l {
+				if strings.TrimSpace(label) == "" {
+					v.Add(fmt.Sprintf("options.%d", i), "v_required", "options")
+					continue
+				}
+				rows = append(rows, []any{strings.TrimSpace(label), int64(i)})
+			}
+			pw.children = append(pw.children, childWrite{table: "field_options", parentCol: "field_id", cols: []string{"label", "position"}, rows: rows})
+		}
+	case "template":
+		if raw, ok := pw.vals["items"]; ok {
+			delete(pw.vals, "items")
+			rows, ok := templateItems(v, raw)
+			if ok {
+				pw.children = append(pw.children, childWrite{table: "template_items", parentCol: "template_id",
+					cols: []string{"description", "quantity", "unit_price", "vat_rate", "position"}, rows: rows})
+			}
+		}
+	}
+	return nil
+}
+
+// templateItems validates the items list of a template.
+func templateItems(v *apierr.Validation, raw any) ([][]any, bool) {
+	s, _ := raw.(string)
+	var items []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &items); err != nil || !strings.HasPrefix(strings.TrimSpace(s), "[") {
+		v.Add("items", "v_array", "items")
+		return nil, false
+	}
+	var rows [][]any
+	ok := true
+	for i, it := range items {
+		p := fmt.Sprintf("items.%d", i)
+		row := []any{"", int64(0), int64(0), int64(0), int64(i)}
+		for k, r := range it {
+			switch k {
+			case "description":
+				str, good := asString(r)
+				if !good || len([]rune(str)) > 65535 {
+					v.Add(p+".description", "v_string", p+".description")
+					ok = false
+				}
+				row[0] = str
+			case "quantity", "unit_price", "vat_rate":
+				str, good := asString(r)
+				if !good {
+					str = string(r) // numbers are accepted for convenience
+				}
+				c, key := ParseCents(str)
+				if key != "" {
+					v.Add(p+"."+k, key, p+"."+k)
+					ok = false
+				}
+				row[map[string]int{"quantity": 1, "unit_price": 2, "vat_rate": 3}[k]] = c
+			case "position":
+				n, good := asInt(r)
+				if !good || n < 0 {
+					v.Add(p+".position", "v_integer", p+".position")
+					ok = false
+				}
+				row[4] = n
+			default:
+				v.Add(p+"."+k, "v_unknown", p+"."+k)
+				ok = false
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, ok
+}
+
+// validateFieldValues checks custom field values by key or by id.
+func (s *Service) validateFieldValues(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, v *apierr.Validation, raw json.RawMessage, pw *pending) error {
+	if raw == nil && pw.current != nil {
+		return nil
+	}
+	defs, err := tx.FieldDefs(ctx, c.Scope, res.Name)
+	if err != nil {
+		return err
+	}
+	byKey := map[string]store.FieldDef{}
+	pw.fieldDefs = map[int64]store.FieldDef{}
+	for _, d := range defs {
+		byKey[d.Key] = d
+		pw.fieldDefs[d.ID] = d
+	}
+	given := map[int64]json.RawMessage{}
+	if raw != nil && !isNull(raw) {
+		switch raw[0] {
+		case '{':
+			b, err := DecodeBody(raw)
+			if err != nil {
+				v.Add("field_values", "v_object", "field_values")
+				return nil
+			}
+			for _, k := range b.Keys {
+				d, ok := byKey[k]
+				if !ok {
+					v.Add("field_values."+k, "v_unknown", "field_values."+k)
+					continue
+				}
+				given[d.ID] = b.Raw[k]
+			}
+		case '[':
+			var items []struct {
+				FieldID json.RawMessage `json:"field_id"`
+				Key     string          `json:"key"`
+				Value   json.RawMessage `json:"value"`
+			}
+			if json.Unmarshal(raw, &items) != nil {
+				v.Add("field_values", "v_array", "field_values")
+				return nil
+			}
+			for i, it := range items {
+				var d store.FieldDef
+				var ok bool
+				if id, good := asInt(it.FieldID); good {
+					d, ok = pw.fieldDefs[id]
+				} else if it.Key != "" {
+					d, ok = byKey[it.Key]
+				}
+				if !ok {
+					v.Add(fmt.Sprintf("field_values.%d.field_id", i), "v_exists", "field_id")
+					continue
+				}
+				if it.Value == nil {
+					it.Value = json.RawMessage("null")
+				}
+				given[d.ID] = it.Value
+			}
+		default:
+			v.Add("field_values", "v_object", "field_values")
+			return nil
+		}
+	}
+	pw.fieldValues = map[int64]*string{}
+	for id, r := range given {
+		d := pw.fieldDefs[id]
+		path := "field_values." + d.Key
+		if isNull(r) {
+			if d.Required {
+				v.Add(path, "v_required", path)
+				continue
+			}
+			pw.fieldValues[id] = nil
+			continue
+		}
+		if text, ok := EncodeFieldValue(v, path, d, r); ok {
+			pw.fieldValues[id] = &text
+		}
+	}
+	if pw.current == nil {
+		for _, d := range defs {
+			if _, ok := given[d.ID]; d.Required && !ok {
+				v.Add("field_values."+d.Key, "v_required", "field_values."+d.Key)
+			}
+		}
+	}
+	return nil
+}

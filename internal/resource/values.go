@@ -1,0 +1,473 @@
+package resource
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // IANA zones on machines without /usr/share/zoneinfo
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
+	"golang.org/x/text/language"
+
+	"github.com/cirqll/core/internal/apierr"
+	"github.com/cirqll/core/internal/schema"
+	"github.com/cirqll/core/internal/store"
+)
+
+// Body is a decoded JSON object: its members in the order sent.
+type Body struct {
+	Keys []string
+	Raw  map[string]json.RawMessage
+}
+
+// DecodeBody parses a request body that must be one JSON object. Malformed
+// JSON, invalid UTF-8, a key given twice (at any depth) or a non-object is
+// a 400, as the contract says.
+func DecodeBody(b []byte) (*Body, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &Body{Raw: map[string]json.RawMessage{}}, nil
+	}
+	if !utf8.Valid(b) {
+		return nil, apierr.New(400, "malformed_json", "invalid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := checkValue(dec, 0); err != nil {
+		return nil, apierr.New(400, "malformed_json", err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, apierr.New(400, "malformed_json", "trailing data after the object")
+	}
+	trim := bytes.TrimSpace(b)
+	if trim[0] != '{' {
+		return nil, apierr.New(400, "malformed_json", "the body is not an object")
+	}
+	body := &Body{Raw: map[string]json.RawMessage{}}
+	dec = json.NewDecoder(bytes.NewReader(trim))
+	if _, err := dec.Token(); err != nil {
+		return nil, apierr.New(400, "malformed_json", err.Error())
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, apierr.New(400, "malformed_json", err.Error())
+		}
+		k := t.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, apierr.New(400, "malformed_json", err.Error())
+		}
+		body.Keys = append(body.Keys, k)
+		body.Raw[k] = raw
+	}
+	return body, nil
+}
+
+// checkValue walks one JSON value, refusing duplicate keys and deep nesting.
+func checkValue(dec *json.Decoder, depth int) error {
+	if depth > 64 {
+		return errors.New("nested too deeply")
+	}
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	d, ok := t.(json.Delim)
+	if !ok {
+		return nil
+	}
+	switch d {
+	case '{':
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			k, _ := kt.(string)
+			if seen[k] {
+				return fmt.Errorf("the key %q is given twice", k)
+			}
+			seen[k] = true
+			if err := checkValue(dec, depth+1); err != nil {
+				return err
+			}
+		}
+	case '[':
+		for dec.More() {
+			if err := checkValue(dec, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = dec.Token() // closing delimiter
+	return err
+}
+
+var (
+	emailRe    = regexp.MustCompile(`^[^\s@<>(),;:"\[\]]+@[^\s@<>(),;:"\[\]]+\.[A-Za-z0-9-]{2,}$`)
+	decimalRe  = regexp.MustCompile(`^-?[0-9]{1,15}(\.[0-9]+)?$`)
+	dateLayout = "2006-01-02"
+)
+
+// convert validates raw against f and returns the Go value to store
+// (see store.Row for the kinds). path names the field in errors.
+func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMessage) (any, bool) {
+	if isNull(raw) {
+		if f.Required || f.NotNull || f.Default != nil {
+			v.Add(path, "v_required", path)
+			return nil, false
+		}
+		if f.Type == schema.Bool {
+			v.Add(path, "v_boolean", path)
+			return nil, false
+		}
+		return nil, true
+	}
+	switch f.Type {
+	case schema.Int, schema.Ref:
+		n, ok := asInt(raw)
+		if !ok {
+			v.Add(path, "v_integer", path)
+			return nil, false
+		}
+		if f.Min != nil && n < *f.Min {
+			v.Add(path, "v_min", path, *f.Min)
+			return nil, false
+		}
+		if f.Max != nil && n > *f.Max {
+			v.Add(path, "v_max", path, *f.Max)
+			return nil, false
+		}
+		if f.Type == schema.Ref && n <= 0 {
+			v.Add(path, "v_exists", path)
+			return nil, false
+		}
+		return n, true
+	case schema.Bool:
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			v.Add(path, "v_boolean", path)
+			return nil, false
+		}
+		return b, true
+	case schema.Decimal:
+		s, ok := asString(raw)
+		if !ok {
+			v.Add(path, "v_decimal", path)
+			return nil, false
+		}
+		c, key := ParseCents(s)
+		if key != "" {
+			v.Add(path, key, path)
+			return nil, false
+		}
+		if f.Min != nil && c < *f.Min {
+			v.Add(path, "v_negative", path)
+			return nil, false
+		}
+		return c, true
+	case schema.StringList:
+		var l []string
+		if json.Unmarshal(raw, &l) != nil || raw[0] != '[' {
+			v.Add(path, "v_array", path)
+			return nil, false
+		}
+		for i, s := range l {
+			if utf8.RuneCountInString(s) > 255 {
+				v.Add(fmt.Sprintf("%s.%d", path, i), "v_max_length", path, 255)
+				return nil, false
+			}
+		}
+		if l == nil {
+			l = []string{}
+		}
+		return l, true
+	}
+	s, ok := asString(raw)
+	if !ok {
+		v.Add(path, "v_string", path)
+		return nil, false
+	}
+	if f.Trim {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			v.Add(path, "v_required", path)
+			return nil, false
+		}
+	}
+	max := 255
+	if f.Type == schema.Text {
+		max = 65535
+	}
+	if utf8.RuneCountInString(s) > max {
+		v.Add(path, "v_max_length", path, max)
+		return nil, false
+	}
+	switch f.Type {
+	case schema.Enum:
+		for _, e := range f.Enum {
+			if s == e {
+				return s, true
+			}
+		}
+		v.Add(path, "v_enum", path, strings.Join(f.Enum, ", "))
+		return nil, false
+	case schema.Email:
+		if !ValidEmail(s) {
+			v.Add(path, "v_email", path)
+			return nil, false
+		}
+		if f.Unique {
+			s = strings.ToLower(s)
+		}
+	case schema.URL:
+		if !ValidURL(s) {
+			v.Add(path, "v_url", path)
+			return nil, false
+		}
+	case schema.Country:
+		if r, err := language.ParseRegion(s); err != nil || !r.IsCountry() || r.String() != s {
+			v.Add(path, "v_country", path)
+			return nil, false
+		}
+	case schema.Currency:
+		if u, err := currency.ParseISO(s); err != nil || u.String() != s {
+			v.Add(path, "v_currency", path)
+			return nil, false
+		}
+	case schema.Locale:
+		if s != "nl" && s != "en" {
+			v.Add(path, "v_locale", path)
+			return nil, false
+		}
+	case schema.Timezone:
+		if s == "" || s == "Local" {
+			v.Add(path, "v_timezone", path)
+			return nil, false
+		}
+		if _, err := time.LoadLocation(s); err != nil {
+			v.Add(path, "v_timezone", path)
+			return nil, false
+		}
+	case schema.Date:
+		t, err := time.Parse(dateLayout, s)
+		if err != nil || t.Format(dateLayout) != s {
+			v.Add(path, "v_date", path)
+			return nil, false
+		}
+	case schema.DateTime:
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			v.Add(path, "v_datetime", path)
+			return nil, false
+		}
+		return t.UTC().Truncate(time.Microsecond), true
+	case schema.Password:
+		if utf8.RuneCountInString(s) < 12 {
+			v.Add(path, "v_min_length", path, 12)
+			return nil, false
+		}
+	}
+	return s, true
+}
+
+// ValidEmail reports an address like a@b.nl.
+func ValidEmail(s string) bool {
+	if len(s) > 255 || !emailRe.MatchString(s) {
+		return false
+	}
+	_, err := mail.ParseAddress(s)
+	return err == nil
+}
+
+// ValidURL reports an absolute http(s) URL.
+func ValidURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && !strings.ContainsAny(s, " \t\n")
+}
+
+// ParseCents parses "1250.00" (at most two decimals, no sign) into cents;
+// key is the validation message on failure.
+func ParseCents(s string) (int64, string) {
+	if !decimalRe.MatchString(s) {
+		return 0, "v_decimal"
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 2 {
+		return 0, "v_decimal"
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, "v_decimal"
+	}
+	if neg {
+		if n == 0 {
+			return 0, ""
+		}
+		return -n, "v_negative"
+	}
+	return n, ""
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func asString(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
+func asInt(raw json.RawMessage) (int64, bool) {
+	s := string(bytes.TrimSpace(raw))
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// EncodeFieldValue validates a custom field value against its definition
+// and returns its canonical stored text.
+func EncodeFieldValue(v *apierr.Validation, path string, def store.FieldDef, raw json.RawMessage) (string, bool) {
+	str := func() (string, bool) {
+		s, ok := asString(raw)
+		if !ok {
+			v.Add(path, "v_string", path)
+		}
+		return s, ok
+	}
+	switch def.Type {
+	case "text", "phone":
+		s, ok := str()
+		if ok && utf8.RuneCountInString(s) > 255 {
+			v.Add(path, "v_max_length", path, 255)
+			return "", false
+		}
+		return s, ok
+	case "textarea":
+		s, ok := str()
+		if ok && utf8.RuneCountInString(s) > 65535 {
+			v.Add(path, "v_max_length", path, 65535)
+			return "", false
+		}
+		return s, ok
+	case "email":
+		s, ok := str()
+		if ok && !ValidEmail(s) {
+			v.Add(path, "v_email", path)
+			return "", false
+		}
+		return s, ok
+	case "url":
+		s, ok := str()
+		if ok && !ValidURL(s) {
+			v.Add(path, "v_url", path)
+			return "", false
+		}
+		return s, ok
+	case "number":
+		var n json.Number
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if d.Decode(&n) != nil {
+			v.Add(path, "v_integer", path)
+			return "", false
+		}
+		if _, err := n.Float64(); err != nil {
+			v.Add(path, "v_integer", path)
+			return "", false
+		}
+		return n.String(), true
+	case "decimal":
+		s, ok := asString(raw)
+		if !ok {
+			s = string(bytes.TrimSpace(raw))
+		}
+		c, key := ParseCents(s)
+		if key == "v_negative" {
+			key = ""
+		}
+		if key != "" {
+			v.Add(path, key, path)
+			return "", false
+		}
+		return store.FormatCents(c), true
+	case "boolean":
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			v.Add(path, "v_boolean", path)
+			return "", false
+		}
+		return strconv.FormatBool(b), true
+	case "date":
+		s, ok := str()
+		if !ok {
+			return "", false
+		}
+		if t, err := time.Parse(dateLayout, s); err != nil || t.Format(dateLayout) != s {
+			v.Add(path, "v_date", path)
+			return "", false
+		}
+		return s, true
+	case "datetime":
+		s, ok := str()
+		if !ok {
+			return "", false
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			v.Add(path, "v_datetime", path)
+			return "", false
+		}
+		return t.UTC().Format(time.RFC3339), true
+	case "select":
+		s, ok := str()
+		if ok && !contains(def.Options, s) {
+			v.Add(path, "v_option", path)
+			return "", false
+		}
+		return s, ok
+	case "multiselect":
+		var l []string
+		if json.Unmarshal(raw, &l) != nil || raw[0] != '[' {
+			v.Add(path, "v_array", path)
+			return "", false
+		}
+		for _, s := range l {
+			if !contains(def.Options, s) {
+				v.Add(path, "v_option", path)
+				return "", false
+			}
+		}
+		if l == nil {
+			l = []string{}
+		}
+		b, _ := json.Marshal(l)
+		return string(b), true
+	}
+	v.Add(path, "v_string", path)
+	return "", false
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

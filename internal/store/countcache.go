@@ -1,0 +1,74 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// countCache remembers list totals. A COUNT over 100k rows costs more than
+// the page itself, and most Index calls repeat the same count. Entries are
+// dropped at once when this process writes to the table for the company
+// (generation counter), and expire after countTTL so writes by another
+// instance or process show up within that time.
+type countCache struct {
+	mu      sync.Mutex
+	entries map[string]countEntry
+	gens    sync.Map // "table|company" -> *atomic.Int64
+}
+
+const (
+	countTTL     = 2 * time.Second
+	countEntries = 50000
+)
+
+type countEntry struct {
+	n   int64
+	gen int64
+	at  time.Time
+}
+
+func (c *countCache) gen(company int64, table string) *atomic.Int64 {
+	k := table + "|" + strconv.FormatInt(company, 10)
+	if g, ok := c.gens.Load(k); ok {
+		return g.(*atomic.Int64)
+	}
+	g, _ := c.gens.LoadOrStore(k, new(atomic.Int64))
+	return g.(*atomic.Int64)
+}
+
+func (c *countCache) key(company int64, table, q string, args []any) (string, int64) {
+	var b strings.Builder
+	b.WriteString(q)
+	for _, a := range args {
+		fmt.Fprintf(&b, "\x00%T:%v", a, a)
+	}
+	return b.String(), c.gen(company, table).Load()
+}
+
+func (c *countCache) get(key string, gen int64) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || e.gen != gen || time.Since(e.at) > countTTL {
+		return 0, false
+	}
+	return e.n, true
+}
+
+func (c *countCache) put(key string, gen int64, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= countEntries {
+		c.entries = map[string]countEntry{}
+	}
+	c.entries[key] = countEntry{n: n, gen: gen, at: time.Now()}
+}
+
+// Touch invalidates cached counts of table for company; every write calls it
+// (after commit and before, so a concurrent reader can't cache a stale value
+// under the new generation).
+func (db *DB) Touch(company int64, table string) { db.counts.gen(company, table).Add(1) }

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cirqll/core/internal/schema"
+)
+
+// ErrConflict is returned when an If-Match precondition no longer holds.
+var ErrConflict = errors.New("record changed")
+
+// Insert writes a new record of res for the scope's company; vals holds
+// column fields only (by field name). created_at/updated_at are set here.
+func (c Conn) Insert(ctx context.Context, s Scope, res *schema.Resource, vals map[string]any) (int64, error) {
+	now := Now()
+	cols := []string{}
+	args := []any{}
+	if !res.Tenant {
+		cols = append(cols, "company_id")
+		args = append(args, s.CompanyID)
+	}
+	for _, f := range writeColumns(res) {
+		v, ok := vals[f.Name]
+		if !ok {
+			continue
+		}
+		cols = append(cols, quoteCol(f.Col()))
+		args = append(args, Bind(c.db.Dialect, f, v))
+	}
+	cols = append(cols, "created_at", "updated_at")
+	args = append(args, c.db.Dialect.Time(now), c.db.Dialect.Time(now))
+	c.db.Touch(s.CompanyID, res.Table)
+	return c.InsertSQL(ctx, "INSERT INTO "+res.Table+" ("+strings.Join(cols, ", ")+") VALUES ("+idList(len(cols))+")", args...)
+}
+
+// writeColumns are the columns a write may set: every column field
+// (password hashes included) except the ones the store manages.
+func writeColumns(res *schema.Resource) []*schema.Field {
+	out := make([]*schema.Field, 0, len(res.Fields))
+	for _, f := range res.Fields {
+		if f.Type == schema.Nested || f.NoColumn || f.Name == "id" || f.Name == "created_at" || f.Name == "updated_at" {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// InsertSQL runs an INSERT and returns the new id.
+func (c Conn) InsertSQL(ctx context.Context, q string, args ...any) (int64, error) {
+	var id int64
+	err := c.q.QueryRowContext(ctx, c.db.Q(q+" RETURNING id"), args...).Scan(&id)
+	return id, err
+}
+
+// Update changes the given fields of one record of the scope's company and
+// bumps updated_at. With ifUpdatedAt set, the row must still carry that
+// updated_at (If-Match), else ErrConflict.
+func (c Conn) Update(ctx context.Context, s Scope, res *schema.Resource, id int64, vals map[string]any, ifUpdatedAt *time.Time) error {
+	sets := []string{}
+	args := []any{}
+	for _, f := range writeColumns(res) {
+		v, ok := vals[f.Name]
+		if !ok {
+			continue
+		}
+		sets = append(sets, quoteCol(f.Col())+" = ?")
+		args = append(args, Bind(c.db.Dialect, f, v))
+	}
+	now := Now()
+	sets = append(sets, "updated_at = ?")
+	args = append(args, c.db.Dialect.Time(now))
+	where := "company_id = ?"
+	if res.Tenant {
+		where = "id = ?"
+	}
+	args = append(args, s.CompanyID)
+	q := "UPDATE " + res.Table + " SET " + strings.Join(sets, ", ") + " WHERE " + where + " AND id = ?"
+	args = append(args, id)
+	if ifUpdatedAt != nil {
+		q += " AND updated_at = ?"
+		args = append(args, c.db.Dialect.Time(*ifUpdatedAt))
+	}
+	c.db.Touch(s.CompanyID, res.Table)
+	r, err := c.Exec(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return ErrConflict
+	}
+	return nil
+}
+
+// Deleted names one record removed by a delete (the root or a cascade).
+type Deleted struct {
+	Res *schema.Resource
+	Row *Row
+}
+
+// BlockedError lists the relations that prevent a delete.
+type BlockedError struct{ Relations []string }
+
+func (e *BlockedError) Error() string { return "blocked by " + strings.Join(e.Relations, ", ") }
+
+// Delete removes a record of the scope's company applying the declared
+// delete rules: blocking relations make it fail with *BlockedError,
+// cascaded relations are deleted (recursively, by their own rules), and
+// nullified relations lose their key. It returns every record it removed,
+// root first, so the caller can log and announce each.
+func (c Conn) Delete(ctx context.Context, s Scope, res *schema.Resource, row *Row, ifUpdatedAt *time.Time) ([]Deleted, error) {
+	all := Scope{CompanyID: s.CompanyID, UserID: s.UserID} // rules apply to every dependant, not only readable ones
+	var blocked []string
+	for _, name := range res.Delete.Block {
+		rel := res.Relation(name)
+		target := schema.Get(rel.Target)
+		var one int
+		err := c.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+target.Table+" WHERE company_id = ? AND "+quoteCol(rel.Key)+" = ? LIMIT 1) x", s.CompanyID, row.ID).Scan(&one)
+		if err != nil {
+			return nil, err
+		}
+		if one > 0 {
+			blocked = append(blocked, name)
+		}
+	}
+	if len(blocked) > 0 {
+		return nil, &BlockedError{Relations: blocked}
+	}
+	out := []Deleted{{Res: res, Row: row}}
+	for _, name := range res.Delete.Cascade {
+		rel := res.Relation(name)
+		target := schema.Get(rel.Target)
+		rs, err := c.Query(ctx, "SELECT "+selectList(target, "t")+" FROM "+target.Table+" t WHERE t.company_id = ? AND t."+quoteCol(rel.Key)+" = ? ORDER BY t.id", s.CompanyID, row.ID)
+		if err != nil {
+			return nil, err
+		}
+		children, _, err := c.scanRows(rs, target, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, ch := range children {
+			d, err := c.Delete(ctx, all, target, ch, nil)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d...)
+		}
+	}
+	now := c.db.Dialect.Time(Now())
+	for _, name := range res.Delete.Nullify {
+		rel := res.Relation(name)
+		target := schema.Get(rel.Target)
+		c.db.Touch(s.CompanyID, target.Table)
+		if _, err := c.Exec(ctx, "UPDATE "+target.Table+" SET "+quoteCol(rel.Key)+" = NULL, updated_at = ? WHERE company_id = ? AND "+quoteCol(rel.Key)+" = ?", now, s.CompanyID, row.ID); err != nil {
+			return nil, err
+		}
+	}
+	if res.CustomFields {
+		if _, err := c.Exec(ctx, "DELETE FROM field_values WHERE company_id = ? AND model = ? AND record_id = ?", s.CompanyID, res.Name, row.ID); err != nil {
+			return nil, err
+		}
+	}
+	q := "DELETE FROM " + res.Table + " WHERE company_id = ? AND id = ?"
+	args := []any{s.CompanyID, row.ID}
+	if ifUpdatedAt != nil {
+		q += " AND updated_at = ?"
+		args = append(args, c.db.Dialect.Time(*ifUpdatedAt))
+	}
+	c.db.Touch(s.CompanyID, res.Table)
+	r, err := c.Exec(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil, ErrConflict
+	}
+	if addr, ok := row.Vals["address_id"].(int64); ok {
+		if _, err := c.Exec(ctx, "DELETE FROM addresses WHERE company_id = ? AND id = ?", s.CompanyID, addr); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Activity is one activity_log entry.
+type Activity struct {
+	Event       string // created, updated, deleted
+	SubjectType string
+	SubjectID   int64
+	Changes     map[string][2]any
+	UserID      int64
+	ClientID    string
+}
+
+// LogActivity writes an activity_log entry in the caller's transaction.
+func (c Conn) LogActivity(ctx context.Context, s Scope, a Activity) error {
+	b, err := json.Marshal(a.Changes)
+	if err != nil {
+		return err
+	}
+	var user any
+	if a.UserID != 0 {
+		user = a.UserID
+	}
+	now := c.db.Dialect.Time(Now())
+	c.db.Touch(s.CompanyID, "activity_logs")
+	_, err = c.Exec(ctx, "INSERT INTO activity_logs (company_id, event, subject_type, subject_id, changes, user_id, client_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		s.CompanyID, a.Event, a.SubjectType, a.SubjectID, string(b), user, a.ClientID, now, now)
+	return err
+}
+
+// SetFieldValues replaces the given custom field values of a record; a nil
+// value removes it. Values are canonical text (see EncodeFieldValue).
+func (c Conn) SetFieldValues(ctx context.Context, s Scope, model string, recordID int64, vals map[int64]*string) error {
+	ids := make([]int64, 0, len(vals))
+	for id := range vals {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	now := c.db.Dialect.Time(Now())
+	for _, fid := range ids {
+		if _, err := c.Exec(ctx, "DELETE FROM field_values WHERE company_id = ? AND field_id = ? AND record_id = ?", s.CompanyID, fid, recordID); err != nil {
+			return err
+		}
+		if v := vals[fid]; v != nil {
+			if _, err := c.Exec(ctx, "INSERT INTO field_values (company_id, field_id, model, record_id, value, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+				s.CompanyID, fid, model, recordID, *v, now, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// FieldDef is a custom field definition.
+type FieldDef struct {
+	ID       int64
+	Key      string
+	Type     string
+	Required bool
+	Options  []string
+}
+
+// FieldDefs returns the company's custom fields for a model, with options.
+func (c Conn) FieldDefs(ctx context.Context, s Scope, model string) ([]FieldDef, error) {
+	rs, err := c.Query(ctx, "SELECT f.id, f."+quoteCol("key")+", f."+quoteCol("type")+", f.required FROM fields f WHERE f.company_id = ? AND f.model = ? ORDER BY f."+quoteCol("position")+", f.id", s.CompanyID, model)
+	if err != nil {
+		return nil, err
+	}
+	var defs []FieldDef
+	idx := map[int64]int{}
+	for rs.Next() {
+		var d FieldDef
+		var req any
+		if err := rs.Scan(&d.ID, &d.Key, &d.Type, &req); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		d.Required = toInt64(req) != 0 || req == true
+		idx[d.ID] = len(defs)
+		defs = append(defs, d)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	if len(defs) == 0 {
+		return nil, nil
+	}
+	ors, err := c.Query(ctx, "SELECT o.field_id, o.label FROM field_options o JOIN fields f ON f.id = o.field_id WHERE o.company_id = ? AND f.model = ? ORDER BY o."+quoteCol("position")+", o.id", s.CompanyID, model)
+	if err != nil {
+		return nil, err
+	}
+	defer ors.Close()
+	for ors.Next() {
+		var fid int64
+		var label string
+		if err := ors.Scan(&fid, &label); err != nil {
+			return nil, err
+		}
+		if i, ok := idx[fid]; ok {
+			defs[i].Options = append(defs[i].Options, label)
+		}
+	}
+	return defs, ors.Err()
+}
+
+// ReplaceChildren replaces the rows of a child table (field_options,
+// template_items) that belong to parent.
+func (c Conn) ReplaceChildren(ctx context.Context, s Scope, table, parentCol string, parent int64, cols []string, rows [][]any) error {
+	if _, err := c.Exec(ctx, "DELETE FROM "+table+" WHERE company_id = ? AND "+parentCol+" = ?", s.CompanyID, parent); err != nil {
+		return err
+	}
+	now := c.db.Dialect.Time(Now())
+	qcols := make([]string, len(cols))
+	for i, col := range cols {
+		qcols[i] = quoteCol(col)
+	}
+	q := "INSERT INTO " + table + " (company_id, " + parentCol + ", " + strings.Join(qcols, ", ") + ", created_at, updated_at) VALUES (" + idList(len(cols)+4) + ")"
+	for _, r := range rows {
+		args := append([]any{s.CompanyID, parent}, r...)
+		args = append(args, now, now)
+		if _, err := c.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DecodeFieldValue turns a stored custom field value into its JSON value.
+func DecodeFieldValue(typ, raw string) any {
+	switch typ {
+	case "number", "decimal":
+		return json.Number(raw)
+	case "boolean":
+		return raw == "true"
+	case "multiselect":
+		var l []string
+		if json.Unmarshal([]byte(raw), &l) != nil || l == nil {
+			l = []string{}
+		}
+		return l
+	}
+	return raw
+}
+
+// ParseID parses a path id; ok=false for anything that is not a positive integer.
+func ParseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
