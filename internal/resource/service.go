@@ -187,15 +187,15 @@ type WriteOpts struct {
 
 // pending is a validated write.
 type pending struct {
-	vals        map[string]any          // column fields
-	address     map[string]any          // nested address fields, nil if not sent
-	addressNull bool                    // address: null
-	fieldValues map[int64]*string       // custom field values by field id
-	children    []childWrite            // options / items
-	changed     map[string][2]any       // for the activity log (JSON values)
-	previous    map[string]any          // old values of changed fields
-	current     *store.Row              // before the update
-	addrCurrent map[string]any          // not used for logs
+	vals        map[string]any    // column fields
+	address     map[string]any    // nested address fields, nil if not sent
+	addressNull bool              // address: null
+	fieldValues map[int64]*string // custom field values by field id
+	children    []childWrite      // options / items
+	changed     map[string][2]any // for the activity log (JSON values)
+	previous    map[string]any    // old values of changed fields
+	current     *store.Row        // before the update
+	addrCurrent map[string]any    // not used for logs
 	fieldDefs   map[int64]store.FieldDef
 }
 
