@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -44,6 +45,11 @@ type DB struct {
 	R       *sql.DB
 	W       *sql.DB
 	URL     string // for logs only: never contains a password (see Redact)
+
+	// Statements counts the SQL statements run through Conn (Exec, Query,
+	// QueryRow, InsertSQL): one atomic add each, cheap enough to leave on,
+	// so tests can prove a request runs a fixed number of queries.
+	Statements atomic.Int64
 
 	rebindMu sync.RWMutex
 	rebind   map[string]string
@@ -198,16 +204,19 @@ func (c Conn) DB() *DB { return c.db }
 
 // Exec runs a statement.
 func (c Conn) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	c.db.Statements.Add(1)
 	return c.q.ExecContext(ctx, c.db.Q(q), args...)
 }
 
 // Query runs a query.
 func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	c.db.Statements.Add(1)
 	return c.q.QueryContext(ctx, c.db.Q(q), args...)
 }
 
 // QueryRow runs a single-row query.
 func (c Conn) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	c.db.Statements.Add(1)
 	return c.q.QueryRowContext(ctx, c.db.Q(q), args...)
 }
 

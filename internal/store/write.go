@@ -55,7 +55,7 @@ func writeColumns(res *schema.Resource) []*schema.Field {
 // InsertSQL runs an INSERT and returns the new id.
 func (c Conn) InsertSQL(ctx context.Context, q string, args ...any) (int64, error) {
 	var id int64
-	err := c.q.QueryRowContext(ctx, c.db.Q(q+" RETURNING id"), args...).Scan(&id)
+	err := c.QueryRow(ctx, q+" RETURNING id", args...).Scan(&id)
 	return id, err
 }
 
