@@ -858,11 +858,12 @@ func templateItems(v *apierr.Validation, raw any) ([][]any, bool) {
 				}
 				row[0] = str
 			case "quantity", "unit_price", "vat_rate":
+				// decimals are strings like money ("2.50"); a number is a 422
 				str, good := asString(r)
-				if !good {
-					str = string(r) // numbers are accepted for convenience
-				}
 				c, key := ParseCents(str)
+				if !good {
+					key = "v_decimal"
+				}
 				if key != "" {
 					v.Add(p+"."+k, key, p+"."+k)
 					ok = false
