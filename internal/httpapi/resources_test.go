@@ -86,8 +86,10 @@ func crudCases() []crudCase {
 			update: func(f *fx) obj { return obj{"amount": "99.95", "probability": 100} },
 			clear:  "amount"},
 		{res: "assignment",
-			minimal:  func(f *fx) obj { return obj{"title": "Job", "customer_id": f.customer} },
-			defaults: func(f *fx) obj { return obj{"status": "open", "currency": "EUR", "amount": nil, "user_id": f.a.OwnerID} },
+			minimal: func(f *fx) obj { return obj{"title": "Job", "customer_id": f.customer} },
+			defaults: func(f *fx) obj {
+				return obj{"status": "open", "currency": "EUR", "amount": nil, "user_id": f.a.OwnerID}
+			},
 			full: func(f *fx) obj {
 				return obj{"title": "Big job", "customer_id": f.customer, "chance_id": f.chance, "description": "Paint", "amount": "0.50",
 					"currency": "GBP", "status": "in_progress", "start_date": "2026-01-01", "end_date": "2026-12-31", "user_id": f.user}
