@@ -37,8 +37,14 @@ func (s *Server) Authenticate(ctx context.Context, bearer string) (*auth.Princip
 		locale, companyLocale                sql.NullString
 		rateLimit                            sql.NullInt64
 	)
-	err := s.db.Reader().QueryRow(ctx, authQuery, auth.Hash(bearer), s.t(s.now()), s.b(true)).
-		Scan(&tokenID, &companyID, &userID, &scopes, &locale, &perms, &clientPK, &clientID, &rateLimit, &companyLocale)
+	args := []any{auth.Hash(bearer), s.t(s.now()), s.b(true)}
+	var row *sql.Row
+	if st := s.authStmt(ctx); st != nil {
+		row = st.QueryRowContext(ctx, args...)
+	} else {
+		row = s.db.Reader().QueryRow(ctx, authQuery, args...)
+	}
+	err := row.Scan(&tokenID, &companyID, &userID, &scopes, &locale, &perms, &clientPK, &clientID, &rateLimit, &companyLocale)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apierr.New(http.StatusUnauthorized, "unauthenticated")
 	} else if err != nil {
@@ -50,6 +56,23 @@ func (s *Server) Authenticate(ctx context.Context, bearer string) (*auth.Princip
 	p.Locale, p.CompanyLocale = locale.String, companyLocale.String
 	p.RateLimit = int(rateLimit.Int64)
 	return p, nil
+}
+
+// authStmt is the bearer check prepared once on the reader pool
+// (database/sql prepares it again on each new connection); nil when
+// preparing fails, and then the query runs unprepared.
+func (s *Server) authStmt(ctx context.Context) *sql.Stmt {
+	if st := s.authSt.Load(); st != nil {
+		return st
+	}
+	st, err := s.db.R.PrepareContext(ctx, s.db.Q(authQuery))
+	if err != nil {
+		return nil
+	}
+	if !s.authSt.CompareAndSwap(nil, st) {
+		st.Close()
+	}
+	return s.authSt.Load()
 }
 
 // BearerFrom returns the token of an "Authorization: Bearer <token>" header

@@ -873,3 +873,22 @@ func mustReq(method, u string) *http.Request {
 	}
 	return req
 }
+
+func TestPrune(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		c, secret := e.client(e.company, e.owner, true)
+		tr, _ := e.ccToken(c, secret, 0, "customer.read.all")
+		if n, err := e.srv.Prune(ctx); err != nil || n != 0 {
+			t.Fatalf("prune of live data: %d %v", n, err)
+		}
+		e.srv.now = func() time.Time { return store.Now().Add(31 * 24 * time.Hour) }
+		if _, err := e.srv.Authenticate(ctx, tr.AccessToken); err == nil {
+			t.Fatal("an expired token works")
+		}
+		if n, err := e.srv.Prune(ctx); err != nil || n != 2 { // the access token and its grant
+			t.Fatalf("prune: %d %v", n, err)
+		}
+	})
+}

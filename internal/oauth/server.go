@@ -18,11 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cirqll/core/internal/config"
@@ -50,6 +52,8 @@ type Server struct {
 	lim   ratelimit.Limiter
 	pages *template.Template
 	now   func() time.Time
+
+	authSt atomic.Pointer[sql.Stmt]
 }
 
 // New returns a server over db. lim counts token requests per client; nil
@@ -230,7 +234,7 @@ func jsonParams(r *http.Request) (map[string]string, error) {
 	if _, err := dec.Token(); err != nil {
 		return nil, bad
 	}
-	if _, err := dec.Token(); err == nil {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, bad // trailing data
 	}
 	return out, nil
@@ -301,17 +305,47 @@ type userRow struct {
 	Perms         []string
 }
 
-// loadUser reads an active user of company with its role permissions.
-// companyID 0 means any company. sql.ErrNoRows when missing or inactive.
+// loadUser reads an active user of the company with its role's
+// permissions; sql.ErrNoRows when missing, inactive or of another company.
 func (s *Server) loadUser(ctx context.Context, c store.Conn, userID, companyID int64) (userRow, error) {
 	var u userRow
 	var perms, locale sql.NullString
 	err := c.QueryRow(ctx, `SELECT u.id, u.company_id, u.email, u.locale, r.permissions
 		FROM users u JOIN roles r ON r.id = u.role_id
-		WHERE u.id = ? AND u.active = ? AND (? = 0 OR u.company_id = ?)`,
-		userID, s.b(true), companyID, companyID).Scan(&u.ID, &u.CompanyID, &u.Email, &locale, &perms)
+		WHERE u.id = ? AND u.company_id = ? AND u.active = ?`,
+		userID, companyID, s.b(true)).Scan(&u.ID, &u.CompanyID, &u.Email, &locale, &perms)
 	u.Locale, u.Perms, u.Active = locale.String, strings.Fields(perms.String), err == nil
 	return u, err
+}
+
+// Prune deletes what can no longer be used: expired tokens and their
+// grants, codes a day after they expired (until then a replay is still
+// recognised), expired sessions and passed throttle windows. Call it
+// periodically (hourly is plenty); it is safe on several instances.
+func (s *Server) Prune(ctx context.Context) (int64, error) {
+	now := s.now()
+	var total int64
+	for _, q := range []struct {
+		sql string
+		at  time.Time
+	}{
+		{`DELETE FROM oauth_refresh_tokens WHERE expires_at < ?`, now},
+		{`DELETE FROM oauth_access_tokens WHERE expires_at < ?`, now},
+		{`DELETE FROM oauth_refresh_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE expires_at < ?)`, now},
+		{`DELETE FROM oauth_access_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE expires_at < ?)`, now},
+		{`DELETE FROM oauth_grants WHERE expires_at < ?`, now},
+		{`DELETE FROM oauth_codes WHERE expires_at < ?`, now.Add(-24 * time.Hour)},
+		{`DELETE FROM web_sessions WHERE expires_at < ?`, now},
+		{`DELETE FROM login_throttle WHERE window_start < ?`, now.Add(-throttleWindow)},
+	} {
+		res, err := s.db.Writer().Exec(ctx, q.sql, s.t(q.at))
+		if err != nil {
+			return total, err
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
