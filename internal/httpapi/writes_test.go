@@ -123,3 +123,112 @@ func TestValidation(t *testing.T) {
 		wantEq(t, "customer after refused updates", obj{"name": r["name"], "type": r["type"], "email": r["email"]}, obj{"name": "Fixture BV", "type": "company", "email": nil})
 	})
 }
+
+// TestWriteRules: trimming, lengths, stamps, date order, nested address.
+func TestWriteRules(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Rules")
+
+		t.Run("trim and length", func(t *testing.T) {
+			r := f.do(t, "POST", "/api/customer", obj{"name": "  Trimmed BV \t"}).Status(201).JSON()
+			wantEq(t, "name", r["name"], "Trimmed BV")
+			max := strings.Repeat("é", 255)
+			r = f.do(t, "POST", "/api/customer", obj{"name": max, "coc_number": max}).Status(201).JSON()
+			wantEq(t, "255 characters", r["name"], max)
+			r = f.do(t, "POST", "/api/task", obj{"title": "t", "description": strings.Repeat("d", 65535)}).Status(201).JSON()
+			if len(r["description"].(string)) != 65535 {
+				t.Errorf("description of 65535 characters not kept")
+			}
+			want422(t, f.do(t, "PATCH", p("/api/customer/%d", f.customer), obj{"coc_number": max + "x"}), "coc_number")
+		})
+
+		t.Run("money", func(t *testing.T) {
+			for in, out := range map[string]string{"1250": "1250.00", "1250.5": "1250.50", "0.01": "0.01", "0": "0.00", "999999999.99": "999999999.99"} {
+				r := f.do(t, "POST", "/api/chance", obj{"title": "m", "customer_id": f.customer, "amount": in}).Status(201).JSON()
+				wantEq(t, "amount "+in, r["amount"], out)
+			}
+		})
+
+		t.Run("task completed_at", func(t *testing.T) {
+			id := f.create(t, "task", obj{"title": "Do it"})
+			r := f.do(t, "PATCH", p("/api/task/%d", id), obj{"status": "in_progress"}).Status(200).JSON()
+			wantEq(t, "completed_at in progress", r["completed_at"], nil)
+			r = f.do(t, "PATCH", p("/api/task/%d", id), obj{"status": "done"}).Status(200).JSON()
+			done, _ := r["completed_at"].(string)
+			if done == "" {
+				t.Fatalf("completed_at not set when done: %s", js(r))
+			}
+			r = f.do(t, "PATCH", p("/api/task/%d", id), obj{"title": "Still done"}).Status(200).JSON()
+			wantEq(t, "completed_at kept", r["completed_at"], done)
+			r = f.do(t, "PATCH", p("/api/task/%d", id), obj{"status": "open"}).Status(200).JSON()
+			wantEq(t, "completed_at cleared", r["completed_at"], nil)
+			r = f.do(t, "POST", "/api/task", obj{"title": "Born done", "status": "done"}).Status(201).JSON()
+			if r["completed_at"] == nil {
+				t.Errorf("created done without completed_at")
+			}
+		})
+
+		t.Run("chance closed_at", func(t *testing.T) {
+			id := f.create(t, "chance", obj{"title": "Deal", "customer_id": f.customer})
+			r := f.do(t, "PATCH", p("/api/chance/%d", id), obj{"stage": "won"}).Status(200).JSON()
+			if r["closed_at"] == nil {
+				t.Fatalf("closed_at not set on won")
+			}
+			r = f.do(t, "PATCH", p("/api/chance/%d", id), obj{"stage": "negotiation"}).Status(200).JSON()
+			wantEq(t, "closed_at reopened", r["closed_at"], nil)
+			r = f.do(t, "PATCH", p("/api/chance/%d", id), obj{"stage": "lost"}).Status(200).JSON()
+			if r["closed_at"] == nil {
+				t.Errorf("closed_at not set on lost")
+			}
+		})
+
+		t.Run("appointment order on update", func(t *testing.T) {
+			id := f.create(t, "appointment", obj{"title": "A", "starts_at": "2026-05-01T09:00:00Z", "ends_at": "2026-05-01T10:00:00Z"})
+			want422(t, f.do(t, "PATCH", p("/api/appointment/%d", id), obj{"starts_at": "2026-05-01T10:00:01Z"}), "ends_at")
+			f.do(t, "PATCH", p("/api/appointment/%d", id), obj{"starts_at": "2026-05-01T10:00:00Z"}).Status(200)
+			r := f.do(t, "PATCH", p("/api/appointment/%d", id), obj{"starts_at": "2026-05-01T12:00:00+02:00", "ends_at": "2026-05-01T12:30:00+02:00"}).Status(200).JSON()
+			wantEq(t, "starts_at in UTC", r["starts_at"], "2026-05-01T10:00:00Z")
+		})
+
+		t.Run("note parent", func(t *testing.T) {
+			id := f.create(t, "note", obj{"body": "On contact", "contact_id": f.contact})
+			want422(t, f.do(t, "PATCH", p("/api/note/%d", id), obj{"contact_id": nil}), "customer_id")
+			f.do(t, "PATCH", p("/api/note/%d", id), obj{"contact_id": nil, "chance_id": f.chance}).Status(200)
+		})
+
+		t.Run("nested address", func(t *testing.T) {
+			r := f.do(t, "POST", "/api/customer?with=address", obj{"name": "Addr BV", "address": obj{"street": "Main", "house_number": "12a", "postal_code": "1234 AB", "city": "Utrecht"}}).Status(201)
+			id := r.ID()
+			m := r.JSON()
+			if num(m["address_id"]) <= 0 {
+				t.Fatalf("address_id = %v", m["address_id"])
+			}
+			wantEq(t, "address", obj{"street": at(m, "address.street"), "house_number": at(m, "address.house_number"), "postal_code": at(m, "address.postal_code"), "city": at(m, "address.city"), "country": at(m, "address.country")},
+				obj{"street": "Main", "house_number": "12a", "postal_code": "1234 AB", "city": "Utrecht", "country": "NL"})
+			if has(m, "address.company_id") {
+				t.Errorf("address renders company_id")
+			}
+			// without with: no address object
+			plain := f.do(t, "GET", p("/api/customer/%d", id), nil).Status(200).JSON()
+			if has(plain, "address") {
+				t.Errorf("address rendered without with: %s", js(plain))
+			}
+			// partial update keeps the other address fields and the same row
+			m = f.do(t, "PATCH", p("/api/customer/%d?with=address", id), obj{"address": obj{"city": "Amsterdam", "country": "BE"}}).Status(200).JSON()
+			wantEq(t, "address after update", obj{"street": at(m, "address.street"), "city": at(m, "address.city"), "country": at(m, "address.country")}, obj{"street": "Main", "city": "Amsterdam", "country": "BE"})
+			wantEq(t, "same address row", m["address_id"], plain["address_id"])
+			m = f.do(t, "PATCH", p("/api/customer/%d?with=address", id), obj{"address": obj{"postal_code": "9999 ZZ"}}).Status(200).JSON()
+			wantEq(t, "country untouched by a partial address", at(m, "address.country"), "BE")
+			// address: null removes it
+			m = f.do(t, "PATCH", p("/api/customer/%d?with=address", id), obj{"address": nil}).Status(200).JSON()
+			wantEq(t, "address_id after null", m["address_id"], nil)
+			wantEq(t, "address after null", m["address"], nil)
+			// contacts and the company hold addresses the same way
+			m = f.do(t, "POST", "/api/contact?with=address", obj{"first_name": "A", "customer_id": f.customer, "address": obj{"city": "Gent", "country": "BE"}}).Status(201).JSON()
+			wantEq(t, "contact address city", at(m, "address.city"), "Gent")
+			m = f.do(t, "PATCH", p("/api/company/%d?with=address", f.a.CompanyID), obj{"address": obj{"street": "Kerkstraat"}}).Status(200).JSON()
+			wantEq(t, "company address", obj{"street": at(m, "address.street"), "country": at(m, "address.country")}, obj{"street": "Kerkstraat", "country": "NL"})
+		})
+	})
+}

@@ -219,7 +219,7 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 			return err
 		}
 		if pw.address != nil {
-			aid, err := tx.Insert(ctx, c.Scope, schema.Address, pw.address)
+			aid, err := tx.Insert(ctx, c.Scope, schema.Address, newAddress(pw.address))
 			if err != nil {
 				return err
 			}
@@ -314,7 +314,7 @@ func (s *Service) writeAddress(ctx context.Context, tx store.Conn, c Caller, cur
 	case has:
 		return tx.Update(ctx, c.Scope, schema.Address, aid, pw.address, nil)
 	default:
-		id, err := tx.Insert(ctx, c.Scope, schema.Address, pw.address)
+		id, err := tx.Insert(ctx, c.Scope, schema.Address, newAddress(pw.address))
 		if err != nil {
 			return err
 		}
@@ -679,9 +679,22 @@ func (s *Service) validateAddress(v *apierr.Validation, k string, raw json.RawMe
 			pw.address[ak] = val
 		}
 	}
-	if _, ok := pw.address["country"]; !ok {
-		pw.address["country"] = "NL"
+}
+
+// newAddress is an address row to insert: the sent fields over the
+// declared defaults (country NL). An update of an existing address leaves
+// absent fields untouched.
+func newAddress(sent map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, f := range schema.Address.Fields {
+		if f.Default != nil {
+			out[f.Name] = f.Default
+		}
 	}
+	for k, v := range sent {
+		out[k] = v
+	}
+	return out
 }
 
 // applyRules enforces the declaration's Rules on the merged record.
