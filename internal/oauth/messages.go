@@ -68,13 +68,28 @@ func describeScope(scope string) (en, nl string) {
 		n = [2]string{name, name}
 	}
 	switch {
+	case extent == "own" && res == "user":
+		return v[0] + " your own user account", "Je eigen gebruikersaccount " + v[1]
 	case extent == "own":
 		return v[0] + " own " + n[0], "Eigen " + n[1] + " " + v[1]
-	case action == "create":
+	case action == "create" && ownedByUser(res):
 		return v[0] + " " + n[0] + " for any user", upperFirst(n[1]) + " " + v[1] + " voor elke gebruiker"
+	case action == "create":
+		return v[0] + " " + n[0], upperFirst(n[1]) + " " + v[1]
 	default:
 		return v[0] + " all " + n[0], "Alle " + n[1] + " " + v[1]
 	}
+}
+
+// ownedByUser reports whether records of the scope resource belong to a
+// user (user_id), so that creating them for others is what `all` adds.
+func ownedByUser(scopeResource string) bool {
+	for _, r := range schema.Resources() {
+		if r.ScopeName() == scopeResource && r.Owner == "user_id" {
+			return true
+		}
+	}
+	return false
 }
 
 func upperFirst(s string) string {

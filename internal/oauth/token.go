@@ -255,7 +255,8 @@ func (s *Server) exchangeCode(ctx context.Context, c *Client, p map[string]strin
 		case !expires.T.After(s.now()):
 			fail = oerr("invalid_grant", "The authorization code has expired.")
 			return nil
-		case p["redirect_uri"] != redirect:
+		case redirect != "" && p["redirect_uri"] != redirect,
+			redirect == "" && p["redirect_uri"] != "" && !c.hasRedirect(p["redirect_uri"]):
 			fail = oerr("invalid_grant", "redirect_uri differs from the authorization request's.")
 			return nil
 		}
