@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cirqll/core/internal/dialect"
 	"github.com/cirqll/core/internal/store"
 )
 
@@ -125,6 +126,10 @@ func Run(ctx context.Context, db *store.DB, company int64, o Options) (int, erro
 	for _, t := range []string{"customers", "contacts", "tasks", "chances"} {
 		db.Touch(company, t)
 	}
-	_, _ = db.Writer().Exec(ctx, "ANALYZE") // fresh statistics for the planner
+	if db.Dialect == dialect.Postgres {
+		// Fresh statistics for the planner. Not on SQLite: with STAT4 data
+		// every prepared statement is re-planned per binding.
+		_, _ = db.Writer().Exec(ctx, "ANALYZE")
+	}
 	return total, nil
 }

@@ -127,6 +127,9 @@ func (c Conn) loadToMany(ctx context.Context, s Scope, res *schema.Resource, row
 	}
 	where, args := s.Cond(target, "t")
 	key := quoteCol(rel.Key)
+	if len(ids) == 1 {
+		return c.loadToManyOne(ctx, rows, rel, target, where, args, key)
+	}
 	// One query for every parent: the first NestedLimit children by id of
 	// each, and each parent's total, via window functions.
 	q := "SELECT * FROM (SELECT " + selectList(target, "t") + ", t." + key + " AS parent_key_, " +
@@ -159,6 +162,35 @@ func (c Conn) loadToMany(ctx context.Context, s Scope, res *schema.Resource, row
 			p = &Page{Limit: NestedLimit, Total: &zero, Rows: []*Row{}}
 		}
 		setEmbed(r, rel.Name, p)
+	}
+	return got, nil
+}
+
+// loadToManyOne is the one-parent case (Show): a plain indexed range scan,
+// cheaper than the window functions; the total needs a COUNT only when the
+// envelope is full.
+func (c Conn) loadToManyOne(ctx context.Context, rows []*Row, rel *schema.Relation, target *schema.Resource, where string, args []any, key string) ([]*Row, error) {
+	parent := rows[0].ID
+	q := "SELECT " + selectList(target, "t") + " FROM " + target.Table + " t WHERE " + where + " AND t." + key + " = ? ORDER BY t.id LIMIT " + strconv.Itoa(NestedLimit)
+	rs, err := c.Query(ctx, q, append(args, parent)...)
+	if err != nil {
+		return nil, err
+	}
+	got, _, err := c.scanRows(rs, target, 0)
+	if err != nil {
+		return nil, err
+	}
+	total := int64(len(got))
+	if total == NestedLimit {
+		if err := c.QueryRow(ctx, "SELECT COUNT(*) FROM "+target.Table+" t WHERE "+where+" AND t."+key+" = ?", append(args, parent)...).Scan(&total); err != nil {
+			return nil, err
+		}
+	}
+	if got == nil {
+		got = []*Row{}
+	}
+	for _, r := range rows {
+		setEmbed(r, rel.Name, &Page{Limit: NestedLimit, Total: &total, Rows: got})
 	}
 	return got, nil
 }

@@ -54,6 +54,7 @@ type DB struct {
 	rebindMu sync.RWMutex
 	rebind   map[string]string
 	counts   countCache
+	stmts    stmtCache
 }
 
 // ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL.
@@ -129,6 +130,7 @@ func Redact(u string) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.close()
 	var err error
 	if db.R != nil {
 		err = db.R.Close()
@@ -189,35 +191,121 @@ type Querier interface {
 
 // Conn runs "?" queries on a reader, writer or transaction.
 type Conn struct {
-	db *DB
-	q  Querier
+	db   *DB
+	q    Querier
+	pool *sql.DB // the pool q is (nil inside a transaction)
+	tx   *sql.Tx
+	// missed collects statements a transaction ran unprepared; they are
+	// prepared once the transaction has released the writer.
+	missed *[]string
 }
 
 // Reader returns a Conn on the reader pool.
-func (db *DB) Reader() Conn { return Conn{db, db.R} }
+func (db *DB) Reader() Conn { return Conn{db: db, q: db.R, pool: db.R} }
 
 // Writer returns a Conn on the writer outside a transaction.
-func (db *DB) Writer() Conn { return Conn{db, db.W} }
+func (db *DB) Writer() Conn { return Conn{db: db, q: db.W, pool: db.W} }
 
 // DB returns the database of the conn.
 func (c Conn) DB() *DB { return c.db }
 
+// stmt returns a prepared statement for q on SQLite. Parsing and planning
+// a statement costs more than running it there (modernc.org/sqlite does
+// not cache prepared statements), so the store keeps them; PostgreSQL's
+// pgx driver already caches statements per connection.
+func (c Conn) stmt(ctx context.Context, q string) *sql.Stmt {
+	if c.db.Dialect != dialect.SQLite {
+		return nil
+	}
+	if c.tx == nil {
+		return c.db.stmts.get(ctx, c.pool, q, true)
+	}
+	// Inside a transaction the writer's only connection is taken, so a
+	// statement can't be prepared on the pool now: run it unprepared and
+	// prepare it after the transaction.
+	st := c.db.stmts.get(ctx, c.db.W, q, false)
+	if st == nil {
+		if c.missed != nil && len(*c.missed) < 64 {
+			*c.missed = append(*c.missed, q)
+		}
+		return nil
+	}
+	return c.tx.StmtContext(ctx, st)
+}
+
 // Exec runs a statement.
 func (c Conn) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	c.db.Statements.Add(1)
-	return c.q.ExecContext(ctx, c.db.Q(q), args...)
+	q = c.db.Q(q)
+	if st := c.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return c.q.ExecContext(ctx, q, args...)
 }
 
 // Query runs a query.
 func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	c.db.Statements.Add(1)
-	return c.q.QueryContext(ctx, c.db.Q(q), args...)
+	q = c.db.Q(q)
+	if st := c.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return c.q.QueryContext(ctx, q, args...)
 }
 
 // QueryRow runs a single-row query.
 func (c Conn) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	c.db.Statements.Add(1)
-	return c.q.QueryRowContext(ctx, c.db.Q(q), args...)
+	q = c.db.Q(q)
+	if st := c.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.q.QueryRowContext(ctx, q, args...)
+}
+
+// stmtCache holds prepared statements per pool, up to a bound (dynamic
+// filters make unbounded variety; those beyond the bound run unprepared).
+type stmtCache struct {
+	mu sync.RWMutex
+	m  map[*sql.DB]map[string]*sql.Stmt
+}
+
+const maxStmts = 2048
+
+func (sc *stmtCache) get(ctx context.Context, pool *sql.DB, q string, prepare bool) *sql.Stmt {
+	sc.mu.RLock()
+	st := sc.m[pool][q]
+	n := len(sc.m[pool])
+	sc.mu.RUnlock()
+	if st != nil || n >= maxStmts || !prepare {
+		return st
+	}
+	st, err := pool.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // let the plain call report the error
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.m == nil {
+		sc.m = map[*sql.DB]map[string]*sql.Stmt{}
+	}
+	if sc.m[pool] == nil {
+		sc.m[pool] = map[string]*sql.Stmt{}
+	}
+	if old := sc.m[pool][q]; old != nil {
+		st.Close()
+		return old
+	}
+	sc.m[pool][q] = st
+	return st
+}
+
+func (sc *stmtCache) close() {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	for _, m := range sc.m {
+		for _, st := range m {
+			st.Close()
+		}
+	}
+	sc.m = nil
 }
 
 // Tx runs fn in a write transaction: it commits when fn returns nil and
@@ -237,7 +325,13 @@ func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) (err error) {
 			_ = t.Rollback()
 		}
 	}()
-	if err = fn(Conn{db, t}); err != nil {
+	var missed []string
+	defer func() {
+		for _, q := range missed {
+			db.stmts.get(context.WithoutCancel(ctx), db.W, q, true)
+		}
+	}()
+	if err = fn(Conn{db: db, q: t, tx: t, missed: &missed}); err != nil {
 		return err
 	}
 	return t.Commit()
