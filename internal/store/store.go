@@ -235,6 +235,7 @@ func (c Conn) stmt(ctx context.Context, q string) *sql.Stmt {
 
 // Exec runs a statement.
 func (c Conn) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	c.db.Statements.Add(1)
 	q = c.db.Q(q)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -244,6 +245,7 @@ func (c Conn) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 
 // Query runs a query.
 func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	c.db.Statements.Add(1)
 	q = c.db.Q(q)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -253,6 +255,7 @@ func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 
 // QueryRow runs a single-row query.
 func (c Conn) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	c.db.Statements.Add(1)
 	q = c.db.Q(q)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
