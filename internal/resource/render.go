@@ -143,7 +143,7 @@ func (r *Renderer) record(res *schema.Resource, row *store.Row, show *query.Show
 		}
 	} else {
 		for _, f := range res.Fields {
-			if !visible(f) {
+			if !visible(f) && !(revealable(f) && revealed(row)) {
 				continue
 			}
 			r.key(&first, f.Name)

@@ -44,6 +44,8 @@ type EventSink interface {
 type Service struct {
 	DB     *store.DB
 	Events EventSink // nil: no webhooks
+
+	prepare map[string]PrepareFunc // per resource name, see OnPrepare
 }
 
 // Caller is the principal of a request with its store scope.
@@ -213,7 +215,7 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 		return nil, err
 	}
 	var id int64
-	err = s.DB.Tx(ctx, func(tx store.Conn) error {
+	err = s.tx(ctx, func(tx store.Conn) error {
 		pw, err := s.validate(ctx, tx, c, res, body, nil, ext)
 		if err != nil {
 			return err
@@ -241,7 +243,11 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 	if err != nil {
 		return nil, err
 	}
-	return s.get(ctx, s.DB.Writer(), c, res, id)
+	row, err := s.get(ctx, s.DB.Writer(), c, res, id)
+	if err == nil {
+		reveal(res, row)
+	}
+	return row, err
 }
 
 // Update validates and applies a partial change.
@@ -253,7 +259,7 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 	if res.Singleton {
 		id = 0
 	}
-	err = s.DB.Tx(ctx, func(tx store.Conn) error {
+	err = s.tx(ctx, func(tx store.Conn) error {
 		cur, err := s.get(ctx, tx, c, res, id)
 		if err != nil {
 			return err
@@ -340,7 +346,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, res *schema.Resource, id
 	if err != nil {
 		return err
 	}
-	return s.DB.Tx(ctx, func(tx store.Conn) error {
+	return s.tx(ctx, func(tx store.Conn) error {
 		cur, err := s.get(ctx, tx, c, res, id)
 		if err != nil {
 			return err
@@ -604,6 +610,11 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 	if err := s.special(ctx, tx, c, res, &v, pw); err != nil {
 		return nil, err
 	}
+	if fn := s.prepare[res.Name]; fn != nil {
+		if err := fn(ctx, tx, c, cur, pw.vals, &v); err != nil {
+			return nil, err
+		}
+	}
 	if res.CustomFields {
 		if err := s.validateFieldValues(ctx, tx, c, res, &v, rawFieldValues, pw); err != nil {
 			return nil, err
@@ -615,8 +626,8 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 	// What changed, for the log and the webhook's previous values.
 	for k, nv := range pw.vals {
 		f := res.Field(k)
-		if f.Hidden && f.Type == schema.Password {
-			pw.changed[k] = [2]any{nil, "********"}
+		if (f.Hidden && f.Type == schema.Password) || f.Secret {
+			pw.changed[k] = [2]any{nil, "********"} // nothing secret is logged
 			continue
 		}
 		if f.NoColumn {
