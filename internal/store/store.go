@@ -319,6 +319,15 @@ func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) (err error) {
 	if err != nil {
 		return err
 	}
+	// Deferred first so it runs last: preparing needs the writer's only
+	// connection, which the transaction holds until commit or rollback
+	// (a failed write would otherwise wait for itself).
+	var missed []string
+	defer func() {
+		for _, q := range missed {
+			db.stmts.get(context.WithoutCancel(ctx), db.W, q, true)
+		}
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			_ = t.Rollback()
@@ -326,12 +335,6 @@ func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) (err error) {
 		}
 		if err != nil {
 			_ = t.Rollback()
-		}
-	}()
-	var missed []string
-	defer func() {
-		for _, q := range missed {
-			db.stmts.get(context.WithoutCancel(ctx), db.W, q, true)
 		}
 	}()
 	if err = fn(Conn{db: db, q: t, tx: t, missed: &missed}); err != nil {
