@@ -232,3 +232,317 @@ func TestWriteRules(t *testing.T) {
 		})
 	})
 }
+
+// TestDeleteRules: cascades, nullified links and blocking dependants.
+func TestDeleteRules(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Deletes")
+		f.create(t, "field", obj{"name": "Industry", "model": "customer", "type": "text"})
+
+		t.Run("customer cascades and nullifies", func(t *testing.T) {
+			r := f.do(t, "POST", "/api/customer", obj{"name": "Gone BV", "address": obj{"city": "Ede"}, "field_values": obj{"industry": "Retail"}}).Status(201)
+			c := r.ID()
+			c1 := f.create(t, "contact", obj{"first_name": "A", "customer_id": c})
+			c2 := f.create(t, "contact", obj{"first_name": "B", "customer_id": c})
+			n1 := f.create(t, "note", obj{"body": "on customer", "customer_id": c})
+			n2 := f.create(t, "note", obj{"body": "on contact", "contact_id": c1})
+			task := f.create(t, "task", obj{"title": "T", "customer_id": c, "contact_id": c2})
+			appt := f.create(t, "appointment", obj{"title": "A", "starts_at": "2026-01-01T10:00:00Z", "ends_at": "2026-01-01T11:00:00Z", "customer_id": c})
+			mail := f.create(t, "email", obj{"subject": "S", "customer_id": c})
+			f.do(t, "DELETE", p("/api/customer/%d", c), nil).Status(204)
+			for _, path := range []string{p("/api/customer/%d", c), p("/api/contact/%d", c1), p("/api/contact/%d", c2), p("/api/note/%d", n1), p("/api/note/%d", n2)} {
+				f.do(t, "GET", path, nil).Status(404)
+			}
+			wantEq(t, "task links", pick(f.do(t, "GET", p("/api/task/%d", task), nil).Status(200).JSON(), "customer_id", "contact_id"), obj{"customer_id": nil, "contact_id": nil})
+			wantEq(t, "appointment link", f.do(t, "GET", p("/api/appointment/%d", appt), nil).Status(200).JSON()["customer_id"], nil)
+			wantEq(t, "email link", f.do(t, "GET", p("/api/email/%d", mail), nil).Status(200).JSON()["customer_id"], nil)
+			var left int
+			if err := e.DB.Reader().QueryRow(t.Context(), "SELECT COUNT(*) FROM field_values WHERE record_id = ? AND model = 'customer'", c).Scan(&left); err != nil || left != 0 {
+				t.Errorf("field values left after delete: %d %v", left, err)
+			}
+			if err := e.DB.Reader().QueryRow(t.Context(), "SELECT COUNT(*) FROM addresses WHERE company_id = ? AND city = 'Ede'", f.a.CompanyID).Scan(&left); err != nil || left != 0 {
+				t.Errorf("address left after delete: %d %v", left, err)
+			}
+			for _, s := range []struct {
+				typ string
+				id  int64
+			}{{"customer", c}, {"contact", c1}, {"contact", c2}, {"note", n1}, {"note", n2}} {
+				l := logs(t, f.a, s.typ, s.id)
+				if len(l) == 0 || l[len(l)-1]["event"] != "deleted" {
+					t.Errorf("%s %d: no deleted entry in %s", s.typ, s.id, js(l))
+				}
+			}
+		})
+
+		t.Run("customer blocked", func(t *testing.T) {
+			c := f.create(t, "customer", obj{"name": "Busy BV"})
+			contact := f.create(t, "contact", obj{"first_name": "Stays", "customer_id": c})
+			f.create(t, "chance", obj{"title": "D", "customer_id": c})
+			r := f.do(t, "DELETE", p("/api/customer/%d", c), nil).Status(409)
+			msg, _ := r.JSON()["message"].(string)
+			if !strings.Contains(msg, "chances") {
+				t.Errorf("409 does not name chances: %s", r.Body)
+			}
+			f.create(t, "assignment", obj{"title": "A", "customer_id": c})
+			f.create(t, "contract", obj{"title": "K", "customer_id": c})
+			r = f.do(t, "DELETE", p("/api/customer/%d", c), nil).Status(409)
+			msg, _ = r.JSON()["message"].(string)
+			for _, n := range []string{"chances", "assignments", "contracts"} {
+				if !strings.Contains(msg, n) {
+					t.Errorf("409 does not name %s: %s", n, r.Body)
+				}
+			}
+			f.do(t, "GET", p("/api/customer/%d", c), nil).Status(200)
+			f.do(t, "GET", p("/api/contact/%d", contact), nil).Status(200)
+			if l := logs(t, f.a, "customer", c); len(l) != 1 {
+				t.Errorf("a blocked delete left log entries: %s", js(l))
+			}
+		})
+
+		t.Run("chance, task, origin, field", func(t *testing.T) {
+			ch := f.create(t, "chance", obj{"title": "Deal", "customer_id": f.customer})
+			as := f.create(t, "assignment", obj{"title": "A", "customer_id": f.customer, "chance_id": ch})
+			tk := f.create(t, "task", obj{"title": "T", "chance_id": ch})
+			nt := f.create(t, "note", obj{"body": "N", "chance_id": ch})
+			f.do(t, "DELETE", p("/api/chance/%d", ch), nil).Status(204)
+			wantEq(t, "assignment chance", f.do(t, "GET", p("/api/assignment/%d", as), nil).Status(200).JSON()["chance_id"], nil)
+			wantEq(t, "task chance", f.do(t, "GET", p("/api/task/%d", tk), nil).Status(200).JSON()["chance_id"], nil)
+			f.do(t, "GET", p("/api/note/%d", nt), nil).Status(404)
+
+			td := f.create(t, "todo", obj{"title": "sub", "task_id": tk})
+			f.do(t, "DELETE", p("/api/task/%d", tk), nil).Status(204)
+			f.do(t, "GET", p("/api/todo/%d", td), nil).Status(404)
+
+			o := f.create(t, "origin", obj{"name": "Ad"})
+			cu := f.create(t, "customer", obj{"name": "From ad", "origin_id": o})
+			f.do(t, "DELETE", p("/api/origin/%d", o), nil).Status(204)
+			wantEq(t, "customer origin", f.do(t, "GET", p("/api/customer/%d", cu), nil).Status(200).JSON()["origin_id"], nil)
+
+			fld := f.create(t, "field", obj{"name": "Size", "model": "customer", "type": "number"})
+			f.do(t, "PATCH", p("/api/customer/%d", cu), obj{"field_values": obj{"size": 3}}).Status(200)
+			f.do(t, "DELETE", p("/api/field/%d", fld), nil).Status(204)
+			fv := f.do(t, "GET", p("/api/customer/%d?with=field_values", cu), nil).Status(200).JSON()["field_values"]
+			for _, v := range fv.([]any) {
+				if num(at(v, "field_id")) == fld {
+					t.Errorf("value of a deleted field still read: %s", js(fv))
+				}
+			}
+		})
+
+		t.Run("user with records", func(t *testing.T) {
+			u := f.a.User("company_user")
+			other := f.a.User("company_user")
+			c := f.create(t, "customer", obj{"name": "Owned", "user_id": u})
+			tk := f.create(t, "task", obj{"title": "Owned", "user_id": u})
+			r := f.do(t, "DELETE", p("/api/user/%d", u), nil).Status(409)
+			if msg, _ := r.JSON()["message"].(string); !strings.Contains(msg, "customer") || !strings.Contains(msg, "task") {
+				t.Errorf("409 does not name what the user owns: %s", r.Body)
+			}
+			want422(t, f.do(t, "DELETE", p("/api/user/%d?transfer_to=%d", u, u), nil), "transfer_to")
+			want422(t, f.do(t, "DELETE", p("/api/user/%d?transfer_to=999999", u), nil), "transfer_to")
+			f.do(t, "GET", p("/api/user/%d", u), nil).Status(200)
+			f.do(t, "DELETE", p("/api/user/%d?transfer_to=%d", u, other), nil).Status(204)
+			f.do(t, "GET", p("/api/user/%d", u), nil).Status(404)
+			wantEq(t, "customer moved", f.do(t, "GET", p("/api/customer/%d", c), nil).Status(200).JSON()["user_id"], other)
+			wantEq(t, "task moved", f.do(t, "GET", p("/api/task/%d", tk), nil).Status(200).JSON()["user_id"], other)
+			// a user without records goes at once
+			f.do(t, "DELETE", p("/api/user/%d", f.a.User("company_viewer")), nil).Status(204)
+		})
+
+		t.Run("roles", func(t *testing.T) {
+			owner := roleID(t, f.a, "company_owner")
+			f.do(t, "DELETE", p("/api/role/%d", owner), nil).Status(409)
+			f.do(t, "PATCH", p("/api/role/%d", owner), obj{"permissions": []string{}}).Status(409)
+			f.do(t, "PATCH", p("/api/role/%d", roleID(t, f.a, "company_viewer")), obj{"name": "x"}).Status(409)
+			rid := f.create(t, "role", obj{"name": "Temp", "permissions": []string{"customer.read.all"}})
+			u := f.do(t, "POST", "/api/user", obj{"name": "R", "email": "r@roles.test", "role_id": rid}).Status(201).ID()
+			f.do(t, "DELETE", p("/api/role/%d", rid), nil).Status(409)
+			f.do(t, "PATCH", p("/api/user/%d", u), obj{"role_id": owner}).Status(200)
+			f.do(t, "DELETE", p("/api/role/%d", rid), nil).Status(204)
+		})
+	})
+}
+
+// pick returns the named keys of m.
+func pick(m map[string]any, keys ...string) obj {
+	out := obj{}
+	for _, k := range keys {
+		out[k] = m[k]
+	}
+	return out
+}
+
+// TestCustomFields: definitions through /api/field, values by key and by
+// id, validation by type and options, required, null removes, filtering.
+func TestCustomFields(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Custom")
+		def := func(body obj) map[string]any {
+			return f.do(t, "POST", "/api/field?with=options", body).Status(201).JSON()
+		}
+		industry := def(obj{"name": "Industry Sector", "model": "customer", "type": "select", "options": []string{"Retail", "Tech", "Food"}})
+		wantEq(t, "derived key", industry["key"], "industry_sector")
+		opts, _ := industry["options"].([]any)
+		if len(opts) != 3 || at(opts, "0.label") != "Retail" || num(at(opts, "2.position")) != 2 || num(at(opts, "0.id")) <= 0 {
+			t.Errorf("options = %s", js(industry["options"]))
+		}
+		// the same key for the same model is a 409, for another model fine
+		f.do(t, "POST", "/api/field", obj{"name": "Industry sector", "model": "customer", "type": "text"}).Status(409)
+		f.do(t, "POST", "/api/field", obj{"name": "x", "key": "industry_sector", "model": "customer", "type": "text"}).Status(409)
+		def(obj{"name": "Industry sector", "model": "contact", "type": "text"})
+		employees := def(obj{"name": "Employees", "model": "customer", "type": "number"})
+		def(obj{"name": "Founded", "model": "customer", "type": "date"})
+		def(obj{"name": "Active", "model": "customer", "type": "boolean"})
+		def(obj{"name": "Tags", "model": "customer", "type": "multiselect", "options": []string{"a", "b", "c"}})
+		def(obj{"name": "Revenue", "model": "customer", "type": "decimal"})
+		def(obj{"name": "Homepage", "model": "customer", "type": "url"})
+		def(obj{"name": "Billing mail", "model": "customer", "type": "email"})
+		def(obj{"name": "Seen", "model": "customer", "type": "datetime"})
+
+		// options update replaces the list
+		r := f.do(t, "PATCH", p("/api/field/%d?with=options", num(industry["id"])), obj{"options": []string{"Retail", "Tech", "Food", "Health"}}).Status(200).JSON()
+		if l, _ := r["options"].([]any); len(l) != 4 {
+			t.Errorf("options after update = %s", js(r["options"]))
+		}
+
+		// write by key
+		r = f.do(t, "POST", "/api/customer?with=field_values", obj{"name": "Values BV", "field_values": obj{
+			"industry_sector": "Retail", "employees": 40, "founded": "1999-12-31", "active": true, "tags": []string{"a", "c"},
+			"homepage": "https://v.nl", "billing_mail": "bill@v.nl", "seen": "2026-01-02T03:04:05+01:00"}}).Status(201).JSON()
+		c := num(r["id"])
+		vals := map[string]any{}
+		for _, v := range r["field_values"].([]any) {
+			vals[at(v, "key").(string)] = at(v, "value")
+			if num(at(v, "field_id")) <= 0 {
+				t.Errorf("field value without field_id: %s", js(v))
+			}
+		}
+		wantEq(t, "values", vals, obj{"industry_sector": "Retail", "employees": 40, "founded": "1999-12-31", "active": true, "tags": []string{"a", "c"},
+			"homepage": "https://v.nl", "billing_mail": "bill@v.nl", "seen": "2026-01-02T02:04:05Z"})
+
+		// write by [{field_id, value}]; null removes
+		r = f.do(t, "PATCH", p("/api/customer/%d?with=field_values", c), obj{"field_values": []obj{{"field_id": num(employees["id"]), "value": 41}, {"field_id": num(industry["id"]), "value": nil}}}).Status(200).JSON()
+		vals = map[string]any{}
+		for _, v := range r["field_values"].([]any) {
+			vals[at(v, "key").(string)] = at(v, "value")
+		}
+		wantEq(t, "employees by id", vals["employees"], 41)
+		if _, ok := vals["industry_sector"]; ok {
+			t.Errorf("null did not remove the value: %s", js(r["field_values"]))
+		}
+		if vals["founded"] != "1999-12-31" {
+			t.Errorf("values not named were touched: %s", js(r["field_values"]))
+		}
+
+		// validation by type and options, every failing value at once
+		want422(t, f.do(t, "PATCH", p("/api/customer/%d", c), obj{"field_values": obj{
+			"industry_sector": "Mining", "employees": "many", "founded": "yesterday", "active": "yes", "tags": []string{"z"},
+			"homepage": "nope", "billing_mail": "nope", "seen": "2026-01-02", "revenue": "1.234"}}),
+			"field_values.industry_sector", "field_values.employees", "field_values.founded", "field_values.active", "field_values.tags",
+			"field_values.homepage", "field_values.billing_mail", "field_values.seen", "field_values.revenue")
+		want422(t, f.do(t, "PATCH", p("/api/customer/%d", c), obj{"field_values": []obj{{"field_id": 999999, "value": 1}}}), "field_values.0.field_id")
+
+		// filter by custom field
+		f.do(t, "POST", "/api/customer", obj{"name": "Other BV", "field_values": obj{"industry_sector": "Tech", "employees": 5}}).Status(201)
+		wantEq(t, "filter eq", ids(f.do(t, "GET", "/api/customer?filter=field_values.employees:gte:10", nil).Status(200)), []int64{c})
+		got := f.do(t, "GET", "/api/customer?filter=field_values.industry_sector:eq:Tech&show=name", nil).Status(200).Data()
+		if len(got) != 1 || got[0]["name"] != "Other BV" {
+			t.Errorf("filter by select value: %s", js(got))
+		}
+		want400(t, f.do(t, "GET", "/api/customer?filter=field_values.nope:eq:1", nil), "filter", 13)
+		want400(t, f.do(t, "GET", "/api/customer?filter=field_values.employees:eq:abc", nil), "filter", -1)
+
+		// required fields must be present on create, and can't be removed
+		def(obj{"name": "Account number", "model": "customer", "type": "text", "required": true})
+		want422(t, f.do(t, "POST", "/api/customer", obj{"name": "No account"}), "field_values.account_number")
+		want422(t, f.do(t, "POST", "/api/customer", obj{"name": "Null account", "field_values": obj{"account_number": nil}}), "field_values.account_number")
+		acc := f.do(t, "POST", "/api/customer", obj{"name": "Account", "field_values": obj{"account_number": "A1"}}).Status(201).ID()
+		want422(t, f.do(t, "PATCH", p("/api/customer/%d", acc), obj{"field_values": obj{"account_number": nil}}), "field_values.account_number")
+		f.do(t, "PATCH", p("/api/customer/%d", acc), obj{"name": "Account 2"}).Status(200)
+
+		// field_values of a model without custom fields are unknown
+		want422(t, f.do(t, "POST", "/api/email", obj{"subject": "x", "field_values": obj{}}), "field_values")
+		want400(t, f.do(t, "GET", "/api/email?with=field_values", nil), "with", 0)
+	})
+}
+
+// TestRolesAndTemplates: role permissions and template items as written
+// and read.
+func TestRolesAndTemplates(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Roles")
+		r := f.do(t, "POST", "/api/role?with=permissions", obj{"name": "Sales", "permissions": []string{"customer.read.all", "customer.update.own", "customer.read.all"}}).Status(201).JSON()
+		wantEq(t, "permissions", r["permissions"], []string{"customer.read.all", "customer.update.own"})
+		id := num(r["id"])
+		r = f.do(t, "PATCH", p("/api/role/%d?with=permissions", id), obj{"permissions": []string{"task.read.own"}}).Status(200).JSON()
+		wantEq(t, "permissions after update", r["permissions"], []string{"task.read.own"})
+		r = f.do(t, "GET", p("/api/role/%d", id), nil).Status(200).JSON()
+		if has(r, "permissions") {
+			t.Errorf("permissions rendered without with")
+		}
+		r = f.do(t, "GET", p("/api/role/%d?with=permissions", roleID(t, f.a, "company_viewer")), nil).Status(200).JSON()
+		perms, _ := r["permissions"].([]any)
+		if len(perms) == 0 || r["builtin"] != true {
+			t.Errorf("built-in viewer: %s", js(r))
+		}
+		for _, pm := range perms {
+			if !strings.Contains(pm.(string), ".read.all") {
+				t.Errorf("viewer has %v", pm)
+			}
+		}
+		f.do(t, "POST", "/api/role", obj{"name": "Sales"}).Status(409)
+
+		// the permission catalogue
+		l := f.do(t, "GET", "/api/permission?limit=1000", nil).Status(200)
+		m := l.JSON()
+		data := l.Data()
+		if num(m["total"]) != int64(len(data)) || len(data) < 50 {
+			t.Errorf("permission catalogue: total %v, %d items", m["total"], len(data))
+		}
+		names := map[string]bool{}
+		for _, d := range data {
+			names[d["name"].(string)] = true
+			if s, _ := d["description"].(string); s == "" {
+				t.Errorf("permission %v without description", d["name"])
+			}
+			if has(d, "id") {
+				t.Errorf("permission has an id: %s", js(d))
+			}
+		}
+		for _, n := range []string{"customer.read.all", "customer.read.own", "activity_log.read.all", "setting.update.all", "client.manage.all", "company.update.all"} {
+			if !names[n] {
+				t.Errorf("catalogue lacks %s", n)
+			}
+		}
+		for _, n := range []string{"activity_log.create.all", "permission.read.all"} {
+			if names[n] {
+				t.Errorf("catalogue has %s", n)
+			}
+		}
+		f.do(t, "POST", "/api/permission", obj{"name": "x"}).Status(405)
+		f.do(t, "GET", "/api/permission/customer.read.all", nil).Status(404)
+
+		// template items
+		r = f.do(t, "POST", "/api/template?with=items", obj{"name": "Quote", "type": "quote", "items": []obj{
+			{"description": "Hours", "quantity": "2.5", "unit_price": "80", "vat_rate": "21.00", "position": 1},
+			{"description": "Travel", "quantity": "1", "unit_price": "0.50", "vat_rate": "9"}}}).Status(201).JSON()
+		items, _ := r["items"].([]any)
+		if len(items) != 2 {
+			t.Fatalf("items = %s", js(r["items"]))
+		}
+		byDesc := map[string]any{}
+		for _, it := range items {
+			byDesc[at(it, "description").(string)] = it
+		}
+		wantEq(t, "hours", pick(byDesc["Hours"].(map[string]any), "quantity", "unit_price", "vat_rate", "position"), obj{"quantity": "2.50", "unit_price": "80.00", "vat_rate": "21.00", "position": 1})
+		wantEq(t, "travel", pick(byDesc["Travel"].(map[string]any), "quantity", "unit_price", "vat_rate"), obj{"quantity": "1.00", "unit_price": "0.50", "vat_rate": "9.00"})
+		tid := num(r["id"])
+		r = f.do(t, "PATCH", p("/api/template/%d?with=items", tid), obj{"items": []obj{}}).Status(200).JSON()
+		wantEq(t, "items emptied", r["items"], []any{})
+		r = f.do(t, "PATCH", p("/api/template/%d?with=items", tid), obj{"subject": "s"}).Status(200).JSON()
+		wantEq(t, "items untouched", r["items"], []any{})
+	})
+}
