@@ -18,6 +18,7 @@ import (
 	"github.com/cirqll/core/internal/ratelimit"
 	"github.com/cirqll/core/internal/resource"
 	"github.com/cirqll/core/internal/store"
+	"github.com/cirqll/core/internal/webhook"
 )
 
 // App is an assembled server.
@@ -82,6 +83,14 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger)
 	a.OAuth = oauth.New(db, cfg, lim)
 	a.Service = &resource.Service{DB: db}
 	mounts := []httpapi.Mounter{func(mux *http.ServeMux, _ func(http.Handler) http.Handler) { a.OAuth.Mount(mux) }}
+	hooks, err := webhook.FromEnv(cfg, db, a.Service, log)
+	if err != nil {
+		return nil, err
+	}
+	a.Service.Events = hooks
+	a.Starters = append(a.Starters, hooks.Start)
+	a.OnStop(hooks.Stop)
+	mounts = append(mounts, hooks.Mount)
 	for _, ext := range Extensions {
 		m, err := ext(a)
 		if err != nil {

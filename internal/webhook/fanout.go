@@ -1,0 +1,267 @@
+package webhook
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cirqll/core/internal/auth"
+	"github.com/cirqll/core/internal/dialect"
+	"github.com/cirqll/core/internal/schema"
+	"github.com/cirqll/core/internal/store"
+)
+
+// fanoutLock serialises the fan-out of all instances on PostgreSQL (an
+// advisory transaction lock), so jobs are made in outbox order.
+const fanoutLock = 0x63697271 // "cirq"
+
+// fanoutLoop turns outbox rows into jobs: at once after a local commit,
+// else every Poll.
+func (s *System) fanoutLoop(ctx context.Context) {
+	t := time.NewTicker(s.opt.Poll)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.fanout(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("webhook fan-out", "err", err.Error())
+				}
+				break
+			}
+			if n > 0 {
+				poke(s.dispatchWake)
+			}
+			if n < s.opt.Batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.fanoutWake:
+		case <-t.C:
+		}
+	}
+}
+
+// sub is a subscription as the fan-out and the deliverer see it.
+type sub struct {
+	id, company, user int64
+	events            []string
+	created           time.Time
+	perms             map[string]schema.Extent // "customer.read" -> extent (token scopes x current role)
+}
+
+// readable reports whether the subscription's creator could read a record
+// of resource res owned by owner now (token scopes intersected with the
+// user's current role, as for a request).
+func (w *sub) readable(res string, owner sql.NullInt64) bool {
+	if res == schema.Webhook.Name {
+		return true // pings describe the subscription itself
+	}
+	r := schema.Get(res)
+	if r == nil {
+		return false
+	}
+	switch w.perms[r.ScopeName()+".read"] {
+	case schema.All:
+		return true
+	case schema.Own:
+		return r.Owner != "" && owner.Valid && owner.Int64 == w.user
+	}
+	return false
+}
+
+type outboxRow struct {
+	id, company int64
+	name, res   string
+	owner       sql.NullInt64
+	at          time.Time
+}
+
+// fanout makes the jobs of one batch of outbox rows in one transaction:
+// one job and one pending history entry per event and active subscription
+// of the event's company that names it and may read it; rows nobody gets
+// are deleted, the others marked dispatched. It returns the rows handled.
+func (s *System) fanout(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.Tx(ctx, func(tx store.Conn) error {
+		if s.db.Dialect == dialect.Postgres {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(fanoutLock)); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, "SELECT id, company_id, event, resource, owner_id, occurred_at FROM webhook_events WHERE dispatched = 0 ORDER BY id LIMIT ?", s.opt.Batch)
+		if err != nil {
+			return err
+		}
+		var evs []outboxRow
+		companies := map[int64]bool{}
+		for rows.Next() {
+			var e outboxRow
+			var at any
+			if err := rows.Scan(&e.id, &e.company, &e.name, &e.res, &e.owner, &at); err != nil {
+				rows.Close()
+				return err
+			}
+			e.at = scanTime(at)
+			evs = append(evs, e)
+			companies[e.company] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n = len(evs)
+		if n == 0 {
+			return nil
+		}
+		subs, err := s.subscriptions(ctx, tx, companies)
+		if err != nil {
+			return err
+		}
+		var jobs [][4]any
+		var matched, unmatched []int64
+		hooks := map[int64]bool{}
+		for _, e := range evs {
+			got := false
+			for _, w := range subs[e.company] {
+				if e.at.Before(w.created) || !wants(w.events, e.name) || !w.readable(e.res, e.owner) {
+					continue
+				}
+				jobs = append(jobs, [4]any{e.company, w.id, e.id, "dlv_" + randID(16)})
+				hooks[w.id] = true
+				got = true
+			}
+			if got {
+				matched = append(matched, e.id)
+			} else {
+				unmatched = append(unmatched, e.id)
+			}
+		}
+		now := store.Now()
+		t := s.db.Dialect.Time(now)
+		if len(jobs) > 0 {
+			b, _ := json.Marshal(jobs)
+			if _, err := tx.Exec(ctx, s.sql.insertJobs(), t, t, t, string(b)); err != nil {
+				return fmt.Errorf("insert jobs: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO webhook_deliveries (company_id, webhook_id, job_id, event_id, event, delivery_id, attempt, status, created_at, updated_at)
+				SELECT j.company_id, j.webhook_id, j.id, e.uid, e.event, j.delivery_uid, 1, 'pending', ?, ? FROM webhook_jobs j JOIN webhook_events e ON e.id = j.event_pk
+				WHERE j.event_pk IN `+s.sql.ids+` ORDER BY j.id`, t, t, s.sql.idList(matched)); err != nil {
+				return fmt.Errorf("insert deliveries: %w", err)
+			}
+			ids := make([]int64, 0, len(hooks))
+			for id := range hooks {
+				ids = append(ids, id)
+			}
+			if _, err := tx.Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE id IN "+s.sql.ids+" AND (next_run_at IS NULL OR next_run_at > ?)", t, s.sql.idList(ids), t); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE webhook_events SET dispatched = 1 WHERE id IN "+s.sql.ids, s.sql.idList(matched)); err != nil {
+				return err
+			}
+		}
+		if len(unmatched) > 0 {
+			if _, err := tx.Exec(ctx, "DELETE FROM webhook_events WHERE id IN "+s.sql.ids, s.sql.idList(unmatched)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// insertJobs inserts the jobs of a JSON array of [company, webhook, event,
+// delivery uid] in array order (so ids follow the outbox order).
+func (q sqlText) insertJobs() string {
+	const head = "INSERT INTO webhook_jobs (company_id, webhook_id, event_pk, delivery_uid, kind, state, attempts, run_at, created_at, updated_at) "
+	if q.d == dialect.Postgres {
+		return head + "SELECT (v->>0)::bigint, (v->>1)::bigint, (v->>2)::bigint, v->>3, 0, 0, 0, ?, ?, ? FROM jsonb_array_elements(CAST(? AS jsonb)) WITH ORDINALITY AS x(v, n) ORDER BY n"
+	}
+	return head + "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), 0, 0, 0, ?, ?, ? FROM json_each(?) ORDER BY key"
+}
+
+// subscriptions loads the active subscriptions of the companies with their
+// creator's effective permissions (none when the user is gone or inactive).
+func (s *System) subscriptions(ctx context.Context, tx store.Conn, companies map[int64]bool) (map[int64][]*sub, error) {
+	ids := make([]int64, 0, len(companies))
+	for id := range companies {
+		ids = append(ids, id)
+	}
+	rows, err := tx.Query(ctx, `SELECT w.id, w.company_id, w.events, w.scopes, w.user_id, w.created_at, u.active, r.permissions
+		FROM webhooks w LEFT JOIN users u ON u.id = w.user_id AND u.company_id = w.company_id LEFT JOIN roles r ON r.id = u.role_id AND r.company_id = w.company_id
+		WHERE w.active = `+s.sql.true+` AND w.company_id IN `+s.sql.ids+` ORDER BY w.id`, s.sql.idList(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64][]*sub{}
+	for rows.Next() {
+		w := &sub{}
+		var events, scopes string
+		var user sql.NullInt64
+		var created, active any
+		var perms sql.NullString
+		if err := rows.Scan(&w.id, &w.company, &events, &scopes, &user, &created, &active, &perms); err != nil {
+			return nil, err
+		}
+		_ = json.Unmarshal([]byte(events), &w.events)
+		w.created = scanTime(created)
+		w.user = user.Int64
+		if user.Valid && truthy(active) {
+			w.perms, _ = auth.Effective(strings.Fields(scopes), strings.Fields(perms.String))
+		}
+		out[w.company] = append(out[w.company], w)
+	}
+	return out, rows.Err()
+}
+
+// creator loads a subscription's user permissions now (delivery time).
+func (s *System) creator(ctx context.Context, w *sub) error {
+	var scopes string
+	var user sql.NullInt64
+	var active any
+	var perms sql.NullString
+	err := s.db.Reader().QueryRow(ctx, `SELECT w.scopes, w.user_id, u.active, r.permissions
+		FROM webhooks w LEFT JOIN users u ON u.id = w.user_id AND u.company_id = w.company_id LEFT JOIN roles r ON r.id = u.role_id AND r.company_id = w.company_id
+		WHERE w.id = ?`, w.id).Scan(&scopes, &user, &active, &perms)
+	if err != nil {
+		return err
+	}
+	w.user = user.Int64
+	w.perms = nil
+	if user.Valid && truthy(active) {
+		w.perms, _ = auth.Effective(strings.Fields(scopes), strings.Fields(perms.String))
+	}
+	return nil
+}
+
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case int64:
+		return x != 0
+	}
+	return false
+}
+
+// scanTime reads a date-time column of either dialect.
+func scanTime(v any) time.Time {
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC()
+	case string:
+		t, _ := time.Parse(time.RFC3339Nano, x)
+		return t.UTC()
+	case []byte:
+		t, _ := time.Parse(time.RFC3339Nano, string(x))
+		return t.UTC()
+	}
+	return time.Time{}
+}
