@@ -546,3 +546,82 @@ func TestRolesAndTemplates(t *testing.T) {
 		wantEq(t, "items untouched", r["items"], []any{})
 	})
 }
+
+// TestActivityLog: one entry per successful write, with who and what;
+// none for a refused one.
+func TestActivityLog(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Logs")
+		user := f.a.User("company_user")
+		userTok := f.a.TokenFor(user, "customer.read.all", "customer.create.own", "customer.update.own", "customer.delete.own", "activity_log.read.own")
+		as := func(t *testing.T, method, path string, body any) *apitest.Response {
+			return on(t, f.a.Do(method, path, userTok, body))
+		}
+		check := func(t *testing.T, entry map[string]any, event string, id int64, changes obj) {
+			t.Helper()
+			wantEq(t, "entry", pick(entry, "event", "subject_type", "subject_id", "user_id", "client_id"),
+				obj{"event": event, "subject_type": "customer", "subject_id": id, "user_id": user, "client_id": f.a.ClientID})
+			got, _ := entry["changes"].(map[string]any)
+			for k, v := range changes {
+				wantEq(t, "changes."+k, got[k], v)
+			}
+			if changes != nil && event == "updated" && len(got) != len(changes) {
+				t.Errorf("changes = %s, want only %s", js(got), js(changes))
+			}
+		}
+		r := as(t, "POST", "/api/customer", obj{"name": "Logged BV", "email": "a@b.nl"}).Status(201)
+		id := r.ID()
+		l := logs(t, f.a, "customer", id)
+		if len(l) != 1 {
+			t.Fatalf("create left %d entries: %s", len(l), js(l))
+		}
+		check(t, l[0], "created", id, obj{"name": []any{nil, "Logged BV"}, "email": []any{nil, "a@b.nl"}, "status": []any{nil, "lead"}})
+		checkCommon(t, l[0])
+
+		as(t, "PATCH", p("/api/customer/%d", id), obj{"status": "customer", "email": nil, "name": "Logged BV"}).Status(200)
+		l = logs(t, f.a, "customer", id)
+		if len(l) != 2 {
+			t.Fatalf("update left %d entries: %s", len(l)-1, js(l))
+		}
+		check(t, l[1], "updated", id, obj{"status": []any{"lead", "customer"}, "email": []any{"a@b.nl", nil}})
+
+		// refused writes leave nothing
+		want422(t, as(t, "PATCH", p("/api/customer/%d", id), obj{"status": "nope"}), "status")
+		want422(t, as(t, "POST", "/api/customer", obj{"name": ""}), "name")
+		as(t, "PATCH", p("/api/customer/%d", id), obj{"name": "x"}).Status(200)
+		f.create(t, "chance", obj{"title": "Blocks", "customer_id": id})
+		as(t, "DELETE", p("/api/customer/%d", id), nil).Status(409)
+		as(t, "PATCH", p("/api/customer/%d", f.customer), obj{"name": "not mine"}).Status(403)
+		on(t, f.a.Do("PATCH", p("/api/customer/%d", id), userTok, obj{"name": "y"}, "If-Match: \"stale\"")).Status(412)
+		l = logs(t, f.a, "customer", id)
+		if len(l) != 3 {
+			t.Fatalf("refused writes left entries: %s", js(l))
+		}
+		check(t, l[2], "updated", id, obj{"name": []any{"Logged BV", "x"}})
+
+		// delete
+		c2 := as(t, "POST", "/api/customer", obj{"name": "Short lived"}).Status(201).ID()
+		as(t, "DELETE", p("/api/customer/%d", c2), nil).Status(204)
+		l = logs(t, f.a, "customer", c2)
+		if len(l) != 2 {
+			t.Fatalf("delete: %s", js(l))
+		}
+		check(t, l[1], "deleted", c2, obj{"name": []any{"Short lived", nil}})
+
+		// the log is read only, readable by id and with its user
+		entry := num(l[1]["id"])
+		g := f.do(t, "GET", p("/api/activity_log/%d?with=user", entry), nil).Status(200).JSON()
+		wantEq(t, "with user", at(g, "user.id"), user)
+		f.do(t, "POST", "/api/activity_log", obj{"event": "created"}).Status(405)
+		f.do(t, "PATCH", p("/api/activity_log/%d", entry), obj{}).Status(405)
+		f.do(t, "DELETE", p("/api/activity_log/%d", entry), nil).Status(405)
+		// own extent: the user's token sees only the user's entries
+		for _, d := range as(t, "GET", "/api/activity_log?limit=1000", nil).Status(200).Data() {
+			if num(d["user_id"]) != user {
+				t.Errorf("activity_log.read.own sees %s", js(d))
+			}
+		}
+		as(t, "GET", p("/api/activity_log/%d", num(logs(t, f.a, "customer", f.customer)[0]["id"])), nil).Status(404)
+	})
+}

@@ -592,13 +592,17 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 			return nil, apierr.Forbidden(res.ScopeName() + "." + action + ".all")
 		}
 	}
-	// Foreign keys must name records of the company the caller can see.
+	// Foreign keys must name records of the caller's company (resources.md:
+	// "an <x>_id that names no record of the caller's company is a 422"),
+	// whatever the token may read: a token without user.read still sets
+	// user_id (it defaults to the caller).
+	company := store.Scope{CompanyID: c.Scope.CompanyID, UserID: c.Scope.UserID}
 	for _, f := range res.Fields {
 		id, ok := pw.vals[f.Name].(int64)
 		if f.Type != schema.Ref || !ok || f.ReadOnly {
 			continue
 		}
-		exists, err := tx.Exists(ctx, c.Scope, schema.Get(f.Ref), id)
+		exists, err := tx.Exists(ctx, company, schema.Get(f.Ref), id)
 		if err != nil {
 			return nil, err
 		}
