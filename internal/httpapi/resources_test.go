@@ -292,3 +292,60 @@ func checkCommon(t testing.TB, m map[string]any) {
 		t.Errorf("company_id is rendered")
 	}
 }
+
+// TestCompanySettingPermission: the caller's own company, the settings
+// object, and the routes that do not exist.
+func TestCompanySetting(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Acme")
+		other := e.Company("Other")
+		viewerTok := f.a.TokenFor(f.a.User("company_viewer"), "customer.read.all")
+
+		// company: show and update own only
+		own := p("/api/company/%d", f.a.CompanyID)
+		m := f.do(t, "GET", own, nil).Status(200).JSON()
+		wantEq(t, "company", pick(m, "id", "name", "address_id"), obj{"id": f.a.CompanyID, "name": "Acme", "address_id": nil})
+		checkCommon(t, m)
+		// any valid token reads its company, also through with
+		on(t, f.a.Do("GET", own, viewerTok, nil)).Status(200)
+		u := on(t, f.a.Do("GET", p("/api/user/%d?with=company", f.a.OwnerID), f.a.Token, nil)).Status(200).JSON()
+		wantEq(t, "user.company.name", at(u, "company.name"), "Acme")
+		on(t, f.a.Do("PATCH", own, viewerTok, obj{"name": "Hacked"})).Status(403)
+		m = f.do(t, "PATCH", own, obj{"name": " Acme BV ", "coc_number": "87654321", "website": "https://acme.nl"}).Status(200).JSON()
+		wantEq(t, "updated company", pick(m, "name", "coc_number", "website"), obj{"name": "Acme BV", "coc_number": "87654321", "website": "https://acme.nl"})
+		f.do(t, "GET", p("/api/company/%d", other.CompanyID), nil).Status(404)
+		f.do(t, "PATCH", p("/api/company/%d", other.CompanyID), obj{"name": "Mine"}).Status(404)
+		f.do(t, "GET", "/api/company/abc", nil).Status(404)
+		f.do(t, "DELETE", own, nil).Status(405)
+		f.do(t, "POST", "/api/company", obj{"name": "New"}).Status(404) // no collection route
+		wantEq(t, "other company untouched", on(t, other.Do("GET", p("/api/company/%d", other.CompanyID), other.Token, nil)).Status(200).JSON()["name"], "Other")
+
+		// setting: one object
+		s := f.do(t, "GET", "/api/setting", nil).Status(200).JSON()
+		wantEq(t, "settings", pick(s, "locale", "timezone", "currency", "date_format", "fiscal_year_start_month", "customer_number_prefix"),
+			obj{"locale": "en", "timezone": "Europe/Amsterdam", "currency": "EUR", "date_format": "DD-MM-YYYY", "fiscal_year_start_month": 1, "customer_number_prefix": ""})
+		if has(s, "data") {
+			t.Errorf("setting is a list: %s", js(s))
+		}
+		s2 := f.do(t, "PATCH", "/api/setting", obj{"currency": "USD", "fiscal_year_start_month": 4}).Status(200).JSON()
+		for k, v := range s {
+			switch k {
+			case "currency":
+				wantEq(t, k, s2[k], "USD")
+			case "fiscal_year_start_month":
+				wantEq(t, k, s2[k], 4)
+			case "updated_at":
+			default:
+				wantEq(t, "untouched "+k, s2[k], v)
+			}
+		}
+		wantEq(t, "settings after patch", f.do(t, "GET", "/api/setting", nil).Status(200).JSON()["currency"], "USD")
+		wantEq(t, "other company's settings", on(t, other.Do("GET", "/api/setting", other.Token, nil)).Status(200).JSON()["currency"], "EUR")
+		on(t, f.a.Do("PATCH", "/api/setting", viewerTok, obj{"currency": "GBP"})).Status(403)
+		on(t, f.a.Do("GET", "/api/setting", viewerTok, nil)).Status(403)
+		f.do(t, "POST", "/api/setting", obj{"currency": "GBP"}).Status(405)
+		f.do(t, "GET", "/api/setting/1", nil).Status(404)
+		f.do(t, "GET", "/api/nothing", nil).Status(404)
+	})
+}

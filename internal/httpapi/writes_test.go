@@ -586,6 +586,16 @@ func TestActivityLog(t *testing.T) {
 		}
 		check(t, l[1], "updated", id, obj{"status": []any{"lead", "customer"}, "email": []any{"a@b.nl", nil}})
 
+		// an update that changes nothing writes nothing
+		before := f.do(t, "GET", p("/api/customer/%d", id), nil).Status(200)
+		after := as(t, "PATCH", p("/api/customer/%d", id), obj{"status": "customer", "name": "Logged BV"}).Status(200)
+		if before.Header.Get("ETag") != after.Header.Get("ETag") {
+			t.Errorf("a no-op update changed the ETag")
+		}
+		if l := logs(t, f.a, "customer", id); len(l) != 2 {
+			t.Errorf("a no-op update left an entry: %s", js(l))
+		}
+
 		// refused writes leave nothing
 		want422(t, as(t, "PATCH", p("/api/customer/%d", id), obj{"status": "nope"}), "status")
 		want422(t, as(t, "POST", "/api/customer", obj{"name": ""}), "name")

@@ -278,6 +278,11 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 		if err != nil {
 			return err
 		}
+		if len(pw.changed) == 0 {
+			// Nothing changed: nothing is written (updated_at and the ETag
+			// stay), so no log entry and no event either.
+			return nil
+		}
 		if pw.address != nil || pw.addressNull {
 			if err := s.writeAddress(ctx, tx, c, cur, pw); err != nil {
 				return err
@@ -296,9 +301,6 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 		row, err := tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
 		if err != nil {
 			return err
-		}
-		if len(pw.changed) == 0 {
-			return nil // nothing changed: no log entry, no event
 		}
 		return s.record(ctx, tx, c, res, "updated", row, pw)
 	})
