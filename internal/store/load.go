@@ -70,6 +70,9 @@ func setEmbed(r *Row, name string, v any) {
 func (c Conn) loadToOne(ctx context.Context, s Scope, res *schema.Resource, rows []*Row, rel *schema.Relation, target *schema.Resource) ([]*Row, error) {
 	keyOf := func(r *Row) (int64, bool) {
 		if rel.Key == "company_id" {
+			// Not a declared field (user.company): set it so that
+			// show=company.name can include the key as query.md says.
+			r.Vals["company_id"] = s.CompanyID
 			return s.CompanyID, true
 		}
 		v, ok := r.Vals[rel.Key].(int64)
