@@ -76,8 +76,10 @@ func (c Caller) Need(res *schema.Resource, op schema.Op) (schema.Extent, error) 
 		return schema.All, nil
 	}
 	e := c.P.Extent(res.ScopeName(), action)
-	if e == schema.Own && res.Owner == "" {
-		e = schema.None // nothing of it is anyone's own
+	if e == schema.Own && (res.Owner == "" || (op == schema.OpCreate && res.Owner != "user_id")) {
+		// Nothing of it is anyone's own, or a new record can't be (a new
+		// user is never the caller: user.create.own creates nothing).
+		e = schema.None
 	}
 	if e == schema.None {
 		return e, apierr.Forbidden(res.ScopeName() + "." + action + ".all")
@@ -592,6 +594,13 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 				action = "create"
 			}
 			return nil, apierr.Forbidden(res.ScopeName() + "." + action + ".all")
+		}
+	}
+	// Own extent on users: a user edits its own profile, not its role
+	// (user.update.own must not lift a company_user to company_owner).
+	if ext == schema.Own && res.Owner == "id" && cur != nil {
+		if rid, ok := pw.vals["role_id"]; ok && rid != cur.Vals["role_id"] {
+			return nil, apierr.Forbidden(res.ScopeName() + ".update.all")
 		}
 	}
 	// Foreign keys must name records of the caller's company (resources.md:
