@@ -33,7 +33,9 @@ type receiver struct {
 	got    []delivery
 	answer func(d delivery, n int) int // status for the n-th request (0-based); nil: 200
 	delay  time.Duration
-	notify chan struct{}
+	// redirect, when set, answers every request with a 307 to it.
+	redirect string
+	notify   chan struct{}
 }
 
 func newReceiver(t testing.TB) *receiver {
@@ -68,6 +70,10 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	status := http.StatusOK
 	if answer != nil {
 		status = answer(d, n)
+	}
+	if r.redirect != "" {
+		http.Redirect(w, req, r.redirect, http.StatusTemporaryRedirect)
+		return
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte("ok"))
