@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/cirqll/core/internal/apierr"
@@ -67,7 +66,7 @@ func (s *Service) Idempotent(ctx context.Context, c Caller, res *schema.Resource
 			continue
 		}
 		if gotHash != hash {
-			return Stored{}, false, apierr.New(http.StatusUnprocessableEntity, "idempotency_mismatch")
+			return Stored{}, false, apierr.Invalid("Idempotency-Key", "idempotency_mismatch") // the Laravel 422 shape
 		}
 		if status == 0 {
 			return Stored{}, false, apierr.Conflict("idempotency_in_flight")
