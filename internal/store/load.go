@@ -133,26 +133,76 @@ func (c Conn) loadToMany(ctx context.Context, s Scope, res *schema.Resource, row
 	if len(ids) == 1 {
 		return c.loadToManyOne(ctx, rows, rel, target, where, args, key)
 	}
-	// One query for every parent: the first NestedLimit children by id of
-	// each, and each parent's total, via window functions.
-	q := "SELECT * FROM (SELECT " + selectList(target, "t") + ", t." + key + " AS parent_key_, " +
-		"ROW_NUMBER() OVER (PARTITION BY t." + key + " ORDER BY t.id) AS rn_, " +
-		"COUNT(*) OVER (PARTITION BY t." + key + ") AS cnt_ FROM " + target.Table + " t WHERE " + where +
-		" AND t." + key + " IN (" + idList(len(ids)) + ")) x WHERE rn_ <= " + strconv.Itoa(NestedLimit) + " ORDER BY parent_key_, id"
-	rs, err := c.Query(ctx, q, append(args, int64Args(ids)...)...)
+	// Totals first (an index-only GROUP BY), then the children of every
+	// parent with at most NestedLimit of them in one plain query; only
+	// parents with more (rare) need the window query that cuts at the limit.
+	counts := make(map[int64]int64, len(ids))
+	rs, err := c.Query(ctx, "SELECT t."+key+", COUNT(*) FROM "+target.Table+" t WHERE "+where+" AND t."+key+" IN ("+idList(len(ids))+") GROUP BY t."+key, append(append([]any{}, args...), int64Args(ids)...)...)
 	if err != nil {
 		return nil, err
 	}
-	got, extras, err := c.scanRows(rs, target, 3)
-	if err != nil {
+	for rs.Next() {
+		var id, n int64
+		if err := rs.Scan(&id, &n); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		counts[id] = n
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
 		return nil, err
+	}
+	var small, big []int64
+	for id, n := range counts {
+		if n > NestedLimit {
+			big = append(big, id)
+		} else {
+			small = append(small, id)
+		}
+	}
+	sort.Slice(small, func(i, j int) bool { return small[i] < small[j] })
+	sort.Slice(big, func(i, j int) bool { return big[i] < big[j] })
+	var got []*Row
+	var parents []int64
+	if len(small) > 0 {
+		q := "SELECT " + selectList(target, "t") + ", t." + key + " FROM " + target.Table + " t WHERE " + where + " AND t." + key + " IN (" + idList(len(small)) + ") ORDER BY t." + key + ", t.id"
+		rs, err := c.Query(ctx, q, append(append([]any{}, args...), int64Args(small)...)...)
+		if err != nil {
+			return nil, err
+		}
+		rows, extras, err := c.scanRows(rs, target, 1)
+		if err != nil {
+			return nil, err
+		}
+		got = append(got, rows...)
+		for _, e := range extras {
+			parents = append(parents, toInt64(e[0]))
+		}
+	}
+	if len(big) > 0 {
+		q := "SELECT * FROM (SELECT " + selectList(target, "t") + ", t." + key + " AS parent_key_, " +
+			"ROW_NUMBER() OVER (PARTITION BY t." + key + " ORDER BY t.id) AS rn_ FROM " + target.Table + " t WHERE " + where +
+			" AND t." + key + " IN (" + idList(len(big)) + ")) x WHERE rn_ <= " + strconv.Itoa(NestedLimit) + " ORDER BY parent_key_, id"
+		rs, err := c.Query(ctx, q, append(append([]any{}, args...), int64Args(big)...)...)
+		if err != nil {
+			return nil, err
+		}
+		rows, extras, err := c.scanRows(rs, target, 2)
+		if err != nil {
+			return nil, err
+		}
+		got = append(got, rows...)
+		for _, e := range extras {
+			parents = append(parents, toInt64(e[0]))
+		}
 	}
 	pages := make(map[int64]*Page, len(rows))
 	for i, g := range got {
-		parent := toInt64(extras[i][0])
+		parent := parents[i]
 		p := pages[parent]
 		if p == nil {
-			total := toInt64(extras[i][2])
+			total := counts[parent]
 			p = &Page{Limit: NestedLimit, Total: &total}
 			pages[parent] = p
 		}

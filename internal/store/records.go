@@ -265,7 +265,11 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	} else {
 		order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
 	}
-	q := "SELECT " + selectList(res, "t") + " FROM " + res.Table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	from := res.Table + " t"
+	if p.Filter != nil && query.DrivenBySearch(d, p.Filter) {
+		from += " NOT INDEXED"
+	}
+	q := "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 	qargs := append(append(append([]any{}, args...), oargs...), p.Limit, p.Offset)
 	page := &Page{Limit: p.Limit, Offset: p.Offset, Rows: []*Row{}}
 	if p.Limit > 0 {
@@ -284,7 +288,7 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 			n := int64(len(page.Rows))
 			page.Total = &n
 		} else {
-			n, err := c.count(ctx, s, res, where, args)
+			n, err := c.count(ctx, s, res, from, where, args)
 			if err != nil {
 				return nil, err
 			}
@@ -294,8 +298,8 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	return page, nil
 }
 
-func (c Conn) count(ctx context.Context, s Scope, res *schema.Resource, where string, args []any) (int64, error) {
-	q := "SELECT COUNT(*) FROM " + res.Table + " t WHERE " + where
+func (c Conn) count(ctx context.Context, s Scope, res *schema.Resource, from, where string, args []any) (int64, error) {
+	q := "SELECT COUNT(*) FROM " + from + " WHERE " + where
 	key, gen := c.db.counts.key(s.CompanyID, res.Table, q, args)
 	if n, ok := c.db.counts.get(key, gen); ok {
 		return n, nil

@@ -314,20 +314,22 @@ func (sc *stmtCache) close() {
 // Tx runs fn in a write transaction: it commits when fn returns nil and
 // rolls back otherwise, so a change and its activity log and outbox entries
 // land together or not at all.
-func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) (err error) {
+func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) error {
+	var missed []string
+	err := db.tx(ctx, fn, &missed)
+	// Only now, with the transaction finished and the writer free, can the
+	// statements it ran unprepared be prepared for next time.
+	for _, q := range missed {
+		db.stmts.get(context.WithoutCancel(ctx), db.W, q, true)
+	}
+	return err
+}
+
+func (db *DB) tx(ctx context.Context, fn func(tx Conn) error, missed *[]string) (err error) {
 	t, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	// Deferred first so it runs last: preparing needs the writer's only
-	// connection, which the transaction holds until commit or rollback
-	// (a failed write would otherwise wait for itself).
-	var missed []string
-	defer func() {
-		for _, q := range missed {
-			db.stmts.get(context.WithoutCancel(ctx), db.W, q, true)
-		}
-	}()
 	defer func() {
 		if p := recover(); p != nil {
 			_ = t.Rollback()
@@ -337,7 +339,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) (err error) {
 			_ = t.Rollback()
 		}
 	}()
-	if err = fn(Conn{db: db, q: t, tx: t, missed: &missed}); err != nil {
+	if err = fn(Conn{db: db, q: t, tx: t, missed: missed}); err != nil {
 		return err
 	}
 	return t.Commit()
