@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"sync"
 
 	"github.com/cirqll/core/internal/schema"
 )
@@ -137,3 +138,40 @@ func Hash(secret string) string {
 
 // Equal compares in constant time.
 func Equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// effectiveCache memoizes Effective for the space-separated strings the
+// bearer check reads: a handful of distinct (token scopes, role) pairs serve
+// every request, and splitting ~120 permissions into maps per request would
+// cost more than the database lookup. Entries are immutable once stored.
+var effectiveCache struct {
+	sync.RWMutex
+	m map[string]*cachedPerms
+}
+
+type cachedPerms struct {
+	scopes []string
+	perms  map[string]schema.Extent
+	manage bool
+}
+
+const maxEffectiveCache = 4096
+
+// PrincipalFor is NewPrincipal over space-separated token scopes and role
+// permissions, memoized.
+func PrincipalFor(tokenScopes, rolePerms string) *Principal {
+	key := tokenScopes + "\x00" + rolePerms
+	effectiveCache.RLock()
+	c := effectiveCache.m[key]
+	effectiveCache.RUnlock()
+	if c == nil {
+		c = &cachedPerms{scopes: strings.Fields(tokenScopes)}
+		c.perms, c.manage = Effective(c.scopes, strings.Fields(rolePerms))
+		effectiveCache.Lock()
+		if effectiveCache.m == nil || len(effectiveCache.m) >= maxEffectiveCache {
+			effectiveCache.m = map[string]*cachedPerms{}
+		}
+		effectiveCache.m[key] = c
+		effectiveCache.Unlock()
+	}
+	return &Principal{Scopes: c.scopes, perms: c.perms, manage: c.manage}
+}

@@ -50,7 +50,7 @@ func (s *Server) Authenticate(ctx context.Context, bearer string) (*auth.Princip
 	} else if err != nil {
 		return nil, err
 	}
-	p := auth.NewPrincipal(strings.Fields(scopes), strings.Fields(perms))
+	p := auth.PrincipalFor(scopes, perms)
 	p.CompanyID, p.UserID, p.TokenID = companyID, userID, tokenID
 	p.ClientID, p.ClientPK = clientID, clientPK
 	p.Locale, p.CompanyLocale = locale.String, companyLocale.String
