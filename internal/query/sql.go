@@ -191,8 +191,9 @@ func (c *compiler) leaf(cur *schema.Resource, a string, cd *Cond) (string, []any
 		}
 	case OpLike, OpStartsWith, OpEndsWith:
 		v, _ := cd.Values[0].(string)
-		s = c.d.ILike(col)
-		args = []any{likePattern(cd.Op, v)}
+		var pat string
+		s, pat = c.d.ILikeText(col, likePattern(cd.Op, v))
+		args = []any{pat}
 		if !cd.Not && cd.Op == OpLike && c.d == dialect.SQLite && cd.Field.Search && utf8.RuneCountInString(v) >= 3 {
 			fts := cur.Table + "_fts"
 			s = "(" + a + ".id IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH ?) AND " + s + ")"
@@ -252,7 +253,8 @@ func (c *compiler) customCmp(col string, cd *Cond) (string, []any) {
 	switch cd.Op {
 	case OpLike, OpStartsWith, OpEndsWith:
 		v, _ := cd.Values[0].(string)
-		return c.d.ILike(col), []any{likePattern(cd.Op, v)}
+		s, pat := c.d.ILikeText(col, likePattern(cd.Op, v))
+		return s, []any{pat}
 	}
 	switch cd.Custom.Type {
 	case "number", "decimal":
