@@ -11,7 +11,7 @@ var CustomField = register(&Resource{
 		title("name"),
 		{Name: "model", Type: Enum, Enum: CustomFieldModels, Required: true},
 		{Name: "type", Type: Enum, Enum: FieldTypes, Required: true},
-		{Name: "key", Type: String, Desc: "Derived from name when absent; unique per model."},
+		{Name: "key", Type: String, NotNull: true, Desc: "Derived from name when absent; unique per model."},
 		boolean("required", false),
 		position(),
 		{Name: "options", Type: StringList, Hidden: true, NoColumn: true, Desc: "Write: list of labels. Read with with=options."},
