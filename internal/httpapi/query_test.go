@@ -271,6 +271,22 @@ func TestQueryFilter(t *testing.T) {
 				t.Errorf("filter=%s: %v, want %v", c.filter, got, c.want)
 			}
 		}
+		// case-insensitive for every letter, on both dialects
+		cafe := d.create(t, "customer", obj{"name": "Café Élan BV"})
+		ecole := d.create(t, "customer", obj{"name": "ÉCOLE"})
+		for _, c := range []struct {
+			filter string
+			want   []int64
+		}{
+			{"name:contains:élan", []int64{cafe}}, {"name:like:ÉLAN", []int64{cafe}}, {"name:contains:fé é", []int64{cafe}}, {"name:contains:é", []int64{cafe, ecole}},
+			{"name:starts_with:éc", []int64{ecole}}, {"name:ends_with:olE", []int64{ecole}}, {"name:not:contains:é", []int64{d.customer, d.alpha, d.beta, d.gamma, d.delta, d.epsilon}},
+			{"name:eq:café élan bv", []int64{}},
+		} {
+			if got := d.list(t, cust(c.filter)); !same(got, c.want) {
+				t.Errorf("filter=%s: %v, want %v", c.filter, got, c.want)
+			}
+		}
+
 		// other resources: booleans, dates, money
 		d.create(t, "todo", obj{"title": "open one"})
 		done := d.create(t, "todo", obj{"title": "done one", "done": true})

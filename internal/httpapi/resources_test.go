@@ -203,6 +203,7 @@ func TestResourceCRUD(t *testing.T) {
 				full := c.full(f)
 				r = f.do(t, "POST", base, full).Status(201)
 				id := r.ID()
+				fullETag := r.Header.Get("ETag")
 				created := r.JSON()
 				for k, want := range full {
 					if contains(c.noEcho, k) {
@@ -221,6 +222,9 @@ func TestResourceCRUD(t *testing.T) {
 				}
 				wantEq(t, "show", r.JSON(), created)
 				etag := r.Header.Get("ETag")
+				if createdETag := fullETag; createdETag != etag {
+					t.Errorf("ETag of create %s, of show %s", createdETag, etag)
+				}
 
 				// update: absent fields untouched
 				patch := c.update(f)

@@ -203,6 +203,10 @@ func TestTenancy(t *testing.T) {
 		want422(t, bAs(t, "POST", "/api/customer", obj{"name": "x", "user_id": a.user, "origin_id": a.origin}), "user_id", "origin_id")
 		want422(t, bAs(t, "PATCH", p("/api/task/%d", b.task), obj{"customer_id": a.customer, "chance_id": a.chance, "contact_id": a.contact}), "customer_id", "chance_id", "contact_id")
 		want422(t, bAs(t, "POST", "/api/user", obj{"name": "x", "email": "x@bravo.test", "role_id": aRole}), "role_id")
+		// user e-mail addresses are unique across the system
+		aEmail := a.do(t, "GET", p("/api/user/%d", a.user), nil).Status(200).JSON()["email"].(string)
+		bAs(t, "POST", "/api/user", obj{"name": "x", "email": strings.ToUpper(aEmail)}).Status(409)
+		bAs(t, "PATCH", p("/api/user/%d", b.user), obj{"email": aEmail}).Status(409)
 		want422(t, bAs(t, "DELETE", p("/api/user/%d?transfer_to=%d", b.user, a.user), nil), "transfer_to")
 		want422(t, bAs(t, "PATCH", p("/api/customer/%d", b.customer), obj{"field_values": []obj{{"field_id": fld, "value": "x"}}}), "field_values.0.field_id")
 		want422(t, bAs(t, "PATCH", p("/api/customer/%d", b.customer), obj{"field_values": obj{"secret_code": "x"}}), "field_values.secret_code")

@@ -401,6 +401,12 @@ func TestCustomFields(t *testing.T) {
 		def(obj{"name": "Billing mail", "model": "customer", "type": "email"})
 		def(obj{"name": "Seen", "model": "customer", "type": "datetime"})
 
+		// the key can be renamed, never emptied
+		want422(t, f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": nil}), "key")
+		want422(t, f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": " "}), "key")
+		wantEq(t, "key slug", f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": "Staff Count"}).Status(200).JSON()["key"], "staff_count")
+		f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": "employees"}).Status(200)
+
 		// options update replaces the list
 		r := f.do(t, "PATCH", p("/api/field/%d?with=options", num(industry["id"])), obj{"options": []string{"Retail", "Tech", "Food", "Health"}}).Status(200).JSON()
 		if l, _ := r["options"].([]any); len(l) != 4 {
