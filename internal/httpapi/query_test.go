@@ -338,6 +338,23 @@ func TestQueryFilter(t *testing.T) {
 		want400(t, d.do(t, "GET", "/api/customer?filter="+q(strings.Repeat("name:eq:x,", 201)+"name:eq:y"), nil), "filter", -1)
 		want400(t, d.do(t, "GET", "/api/customer?filter="+q(strings.Repeat("(", 33)+"name:eq:x"+strings.Repeat(")", 33)), nil), "filter", -1)
 		want400(t, d.do(t, "GET", "/api/customer?filter="+q("name:eq:"+strings.Repeat("x", 4000)), nil), "filter", -1)
+		// totals through relations and custom fields follow writes at once
+		totalOf := func(filter string) int64 {
+			return num(d.do(t, "GET", "/api/customer?limit=1&filter="+q(filter), nil).Status(200).JSON()["total"])
+		}
+		wantEq(t, "total by contact", totalOf("contacts.first_name:eq:Zed"), 0)
+		d.create(t, "contact", obj{"first_name": "Zed", "customer_id": d.beta})
+		wantEq(t, "total by contact after a new contact", totalOf("contacts.first_name:eq:Zed"), 1)
+		d.create(t, "contact", obj{"first_name": "Zed", "customer_id": d.gamma})
+		wantEq(t, "total by contact after another", totalOf("contacts.first_name:eq:Zed"), 2)
+		d.create(t, "field", obj{"name": "Tier", "model": "customer", "type": "text"})
+		wantEq(t, "total by value", totalOf("field_values.tier:eq:gold"), 0)
+		d.do(t, "PATCH", p("/api/customer/%d", d.alpha), obj{"field_values": obj{"tier": "gold"}}).Status(200)
+		d.do(t, "PATCH", p("/api/customer/%d", d.beta), obj{"field_values": obj{"tier": "gold"}}).Status(200)
+		wantEq(t, "total by value after writes", totalOf("field_values.tier:eq:gold"), 2)
+		d.do(t, "PATCH", p("/api/user/%d", d.bob), obj{"name": "Robert"}).Status(200)
+		wantEq(t, "total by user name", totalOf("user.name:eq:Robert"), 2)
+
 		// unknown parameters are ignored
 		d.do(t, "GET", "/api/customer?bogus=1&filters=zz", nil).Status(200)
 	})

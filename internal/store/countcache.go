@@ -7,6 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cirqll/core/internal/query"
+	"github.com/cirqll/core/internal/schema"
 )
 
 // countCache remembers list totals. A COUNT over 100k rows costs more than
@@ -40,13 +43,52 @@ func (c *countCache) gen(company int64, table string) *atomic.Int64 {
 	return g.(*atomic.Int64)
 }
 
-func (c *countCache) key(company int64, table, q string, args []any) (string, int64) {
+// key returns a count's cache key and generation: the sum of the
+// generations of every table the count reads, so a write to any of them
+// drops it (a total filtered through contacts changes with the contacts).
+func (c *countCache) key(company int64, tables []string, q string, args []any) (string, int64) {
 	var b strings.Builder
 	b.WriteString(q)
 	for _, a := range args {
 		fmt.Fprintf(&b, "\x00%T:%v", a, a)
 	}
-	return b.String(), c.gen(company, table).Load()
+	var gen int64
+	for _, t := range tables {
+		gen += c.gen(company, t).Load()
+	}
+	return b.String(), gen
+}
+
+// countTables lists the tables a count of res filtered by n reads: its own
+// and those the filter reaches through relations and custom fields.
+func countTables(res *schema.Resource, n query.Node) []string {
+	out := []string{res.Table}
+	var walk func(n query.Node)
+	walk = func(n query.Node) {
+		switch x := n.(type) {
+		case *query.And:
+			for _, it := range x.Items {
+				walk(it)
+			}
+		case *query.Or:
+			for _, it := range x.Items {
+				walk(it)
+			}
+		case *query.Cond:
+			for _, rel := range x.Path {
+				if t := schema.Get(rel.Target); t != nil {
+					out = append(out, t.Table)
+				}
+			}
+			if x.Custom != nil {
+				out = append(out, "field_values")
+			}
+		}
+	}
+	if n != nil {
+		walk(n)
+	}
+	return out
 }
 
 func (c *countCache) get(key string, gen int64) (int64, bool) {

@@ -288,7 +288,7 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 			n := int64(len(page.Rows))
 			page.Total = &n
 		} else {
-			n, err := c.count(ctx, s, res, from, where, args)
+			n, err := c.count(ctx, s, countTables(res, p.Filter), from, where, args)
 			if err != nil {
 				return nil, err
 			}
@@ -298,9 +298,9 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	return page, nil
 }
 
-func (c Conn) count(ctx context.Context, s Scope, res *schema.Resource, from, where string, args []any) (int64, error) {
+func (c Conn) count(ctx context.Context, s Scope, tables []string, from, where string, args []any) (int64, error) {
 	q := "SELECT COUNT(*) FROM " + from + " WHERE " + where
-	key, gen := c.db.counts.key(s.CompanyID, res.Table, q, args)
+	key, gen := c.db.counts.key(s.CompanyID, tables, q, args)
 	if n, ok := c.db.counts.get(key, gen); ok {
 		return n, nil
 	}

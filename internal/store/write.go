@@ -224,6 +224,7 @@ func (c Conn) SetFieldValues(ctx context.Context, s Scope, model string, recordI
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	now := c.db.Dialect.Time(Now())
+	c.db.Touch(s.CompanyID, "field_values")
 	for _, fid := range ids {
 		if _, err := c.Exec(ctx, "DELETE FROM field_values WHERE company_id = ? AND field_id = ? AND record_id = ?", s.CompanyID, fid, recordID); err != nil {
 			return err
