@@ -43,6 +43,9 @@ func (a *App) OnStop(f func(ctx context.Context)) { a.stoppers = append(a.stoppe
 
 // Start runs the background parts.
 func (a *App) Start(ctx context.Context) error {
+	if err := a.janitor(ctx); err != nil {
+		return err
+	}
 	for _, s := range a.Starters {
 		if err := s(ctx); err != nil {
 			return err
