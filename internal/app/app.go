@@ -16,6 +16,7 @@ import (
 	"github.com/cirqll/core/internal/httpapi"
 	"github.com/cirqll/core/internal/oauth"
 	"github.com/cirqll/core/internal/openapi"
+	"github.com/cirqll/core/internal/pages"
 	"github.com/cirqll/core/internal/ratelimit"
 	"github.com/cirqll/core/internal/resource"
 	"github.com/cirqll/core/internal/store"
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger)
 	a.OnStop(hooks.Stop)
 	mounts = append(mounts, hooks.Mount)
 	mounts = append(mounts, openapi.Mounter(func() []httpapi.Route { return a.API.Routes() }))
+	mounts = append(mounts, pages.New(a.OAuth, a.Service, cfg).Mount)
 	for _, ext := range Extensions {
 		m, err := ext(a)
 		if err != nil {
