@@ -97,7 +97,7 @@ func (a *API) index(res *schema.Resource) http.HandlerFunc {
 			respond.Error(w, r, err)
 			return
 		}
-		p, err := query.ParseIndex(res, r.URL.Query(), a.svc.Access(r.Context(), c))
+		p, err := query.ParseIndex(res, queryValues(r), a.svc.Access(r.Context(), c))
 		if err != nil {
 			respond.Error(w, r, err)
 			return
@@ -118,6 +118,10 @@ func weight(w http.ResponseWriter, p *query.Params) {
 	}
 }
 
+// queryValues are the request's query parameters; see query.Values for
+// why not r.URL.Query().
+func queryValues(r *http.Request) url.Values { return query.Values(r.URL.RawQuery) }
+
 // pathID parses {id}; anything but a positive integer does not exist.
 func pathID(r *http.Request) (int64, error) {
 	id, ok := store.ParseID(r.PathValue("id"))
@@ -129,7 +133,7 @@ func pathID(r *http.Request) (int64, error) {
 
 // showParams parses with/show/count for Show, Create and Update answers.
 func (a *API) showParams(r *http.Request, c resource.Caller, res *schema.Resource) (*query.Params, error) {
-	return query.ParseShow(res, r.URL.Query(), a.svc.Access(r.Context(), c))
+	return query.ParseShow(res, queryValues(r), a.svc.Access(r.Context(), c))
 }
 
 func (a *API) show(res *schema.Resource) http.HandlerFunc {
@@ -279,7 +283,7 @@ func (a *API) delete(res *schema.Resource) http.HandlerFunc {
 			respond.Error(w, r, err)
 			return
 		}
-		err = a.svc.Delete(r.Context(), c, res, id, resource.WriteOpts{IfMatch: r.Header.Get("If-Match"), TransferTo: r.URL.Query().Get("transfer_to")})
+		err = a.svc.Delete(r.Context(), c, res, id, resource.WriteOpts{IfMatch: r.Header.Get("If-Match"), TransferTo: queryValues(r).Get("transfer_to")})
 		if err != nil {
 			respond.Error(w, r, err)
 			return
@@ -324,7 +328,7 @@ func (a *API) permissions(w http.ResponseWriter, r *http.Request) {
 	}
 	lang := respond.Lang(r)
 	all := schema.Scopes()
-	offset, limit, err := paging(r.URL.Query())
+	offset, limit, err := paging(queryValues(r))
 	if err != nil {
 		respond.Error(w, r, err)
 		return

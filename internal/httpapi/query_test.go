@@ -355,6 +355,16 @@ func TestQueryFilter(t *testing.T) {
 		d.do(t, "PATCH", p("/api/user/%d", d.bob), obj{"name": "Robert"}).Status(200)
 		wantEq(t, "total by user name", totalOf("user.name:eq:Robert"), 2)
 
+		// the in list as query.md writes it, with raw semicolons in the URL
+		if got := d.list(t, "/api/customer?filter=status:in:lead;prospect&order_by=id"); !same(got, []int64{d.customer, d.alpha, d.gamma, cafe, ecole}) {
+			t.Errorf("raw semicolons: %v", got)
+		}
+		if got := d.list(t, p("/api/customer?filter=id:in:%d;%d&with[]=user", d.beta, d.delta)); !same(got, []int64{d.beta, d.delta}) {
+			t.Errorf("raw semicolons: %v", got)
+		}
+		want400(t, d.do(t, "GET", "/api/customer?filter=id:in:1;;2", nil), "filter", 8)
+		want400(t, d.do(t, "GET", "/api/customer?filter=status:in:lead;closed", nil), "filter", 15)
+
 		// unknown parameters are ignored
 		d.do(t, "GET", "/api/customer?bogus=1&filters=zz", nil).Status(200)
 	})
