@@ -450,6 +450,16 @@ func TestCustomFields(t *testing.T) {
 			"field_values.homepage", "field_values.billing_mail", "field_values.seen", "field_values.revenue")
 		want422(t, f.do(t, "PATCH", p("/api/customer/%d", c), obj{"field_values": []obj{{"field_id": 999999, "value": 1}}}), "field_values.0.field_id")
 
+		// decimals are strings with two places, like money
+		r = f.do(t, "PATCH", p("/api/customer/%d?with=field_values", c), obj{"field_values": obj{"revenue": "1250.5"}}).Status(200).JSON()
+		for _, v := range r["field_values"].([]any) {
+			if at(v, "key") == "revenue" {
+				wantEq(t, "decimal value", at(v, "value"), "1250.50")
+			}
+		}
+		want422(t, f.do(t, "PATCH", p("/api/customer/%d", c), obj{"field_values": obj{"revenue": 1250.5}}), "field_values.revenue")
+		wantEq(t, "filter on a decimal", ids(f.do(t, "GET", "/api/customer?filter=field_values.revenue:gt:1000", nil).Status(200)), []int64{c})
+
 		// filter by custom field
 		f.do(t, "POST", "/api/customer", obj{"name": "Other BV", "field_values": obj{"industry_sector": "Tech", "employees": 5}}).Status(201)
 		wantEq(t, "filter eq", ids(f.do(t, "GET", "/api/customer?filter=field_values.employees:gte:10", nil).Status(200)), []int64{c})

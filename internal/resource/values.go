@@ -393,13 +393,15 @@ func EncodeFieldValue(v *apierr.Validation, path string, def store.FieldDef, raw
 		}
 		return n.String(), true
 	case "decimal":
+		// a decimal is a string with at most two places, as money is
+		// ("1250.50"); a JSON number is the wrong type
 		s, ok := asString(raw)
-		if !ok {
-			s = string(bytes.TrimSpace(raw))
-		}
 		c, key := ParseCents(s)
 		if key == "v_negative" {
 			key = ""
+		}
+		if !ok {
+			key = "v_decimal"
 		}
 		if key != "" {
 			v.Add(path, key, path)

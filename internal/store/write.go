@@ -317,7 +317,7 @@ func (c Conn) ReplaceChildren(ctx context.Context, s Scope, table, parentCol str
 // DecodeFieldValue turns a stored custom field value into its JSON value.
 func DecodeFieldValue(typ, raw string) any {
 	switch typ {
-	case "number", "decimal":
+	case "number":
 		return json.Number(raw)
 	case "boolean":
 		return raw == "true"
