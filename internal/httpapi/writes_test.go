@@ -635,6 +635,25 @@ func TestActivityLog(t *testing.T) {
 		}
 		check(t, l[1], "deleted", c2, obj{"name": []any{"Short lived", nil}})
 
+		// nested address and custom field values: per field, with old values
+		f.create(t, "field", obj{"name": "Tier", "model": "customer", "type": "text"})
+		c3 := f.create(t, "customer", obj{"name": "Addressed", "address": obj{"city": "Utrecht"}, "field_values": obj{"tier": "silver"}})
+		la := logs(t, f.a, "customer", c3)
+		wantEq(t, "created address", pick(la[0]["changes"].(map[string]any), "address.city", "address.country", "field_values.tier"),
+			obj{"address.city": []any{nil, "Utrecht"}, "address.country": []any{nil, "NL"}, "field_values.tier": []any{nil, "silver"}})
+		f.do(t, "PATCH", p("/api/customer/%d", c3), obj{"address": obj{"city": "Ede", "country": "NL"}, "field_values": obj{"tier": "gold"}}).Status(200)
+		la = logs(t, f.a, "customer", c3)
+		wantEq(t, "updated address", la[len(la)-1]["changes"], obj{"address.city": []any{"Utrecht", "Ede"}, "field_values.tier": []any{"silver", "gold"}})
+		etag := f.do(t, "GET", p("/api/customer/%d", c3), nil).Header.Get("ETag")
+		r = f.do(t, "PATCH", p("/api/customer/%d", c3), obj{"address": obj{"city": "Ede"}, "field_values": obj{"tier": "gold"}}).Status(200)
+		if n := len(logs(t, f.a, "customer", c3)); n != len(la) || r.Header.Get("ETag") != etag {
+			t.Errorf("re-sending the same address and values wrote something")
+		}
+		f.do(t, "PATCH", p("/api/customer/%d", c3), obj{"address": nil, "field_values": obj{"tier": nil}}).Status(200)
+		la = logs(t, f.a, "customer", c3)
+		wantEq(t, "removed address", pick(la[len(la)-1]["changes"].(map[string]any), "address.city", "address.country", "field_values.tier", "address_id"),
+			obj{"address.city": []any{"Ede", nil}, "address.country": []any{"NL", nil}, "field_values.tier": []any{"gold", nil}, "address_id": nil})
+
 		// the log is read only, readable by id and with its user
 		entry := num(l[1]["id"])
 		g := f.do(t, "GET", p("/api/activity_log/%d?with=user", entry), nil).Status(200).JSON()

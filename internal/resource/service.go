@@ -662,21 +662,91 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 			pw.previous[k] = jo
 		}
 	}
-	if pw.address != nil || pw.addressNull {
-		pw.changed["address"] = [2]any{nil, pw.address}
+	if err := s.addressChanges(ctx, tx, c, pw); err != nil {
+		return nil, err
 	}
-	for fid := range pw.fieldValues {
-		d := pw.fieldDefs[fid]
-		var nv any
-		if p := pw.fieldValues[fid]; p != nil {
-			nv = store.DecodeFieldValue(d.Type, *p)
-		}
-		pw.changed["field_values."+d.Key] = [2]any{nil, nv}
+	if err := s.fieldValueChanges(ctx, tx, c, res, pw); err != nil {
+		return nil, err
 	}
 	for _, ch := range pw.children {
 		pw.changed[strings.TrimPrefix(strings.TrimPrefix(ch.table, "field_"), "template_")] = [2]any{nil, len(ch.rows)}
 	}
 	return pw, nil
+}
+
+// addressChanges logs a nested address write field by field
+// ("address.city": [old, new]); the old values are those of the holder's
+// current address.
+func (s *Service) addressChanges(ctx context.Context, tx store.Conn, c Caller, pw *pending) error {
+	if pw.address == nil && !pw.addressNull {
+		return nil
+	}
+	old := map[string]any{}
+	if pw.current != nil {
+		if aid, ok := pw.current.Vals["address_id"].(int64); ok {
+			row, err := tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, schema.Address, aid)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if row != nil {
+				old = Plain(schema.Address, row)
+			}
+		}
+	}
+	sent := pw.address
+	if len(old) == 0 && sent != nil {
+		sent = newAddress(sent) // a new address row: its defaults are written too
+	}
+	for _, f := range schema.Address.Fields {
+		if f.ReadOnly {
+			continue
+		}
+		var nv any
+		if !pw.addressNull {
+			v, ok := sent[f.Name]
+			if !ok {
+				continue
+			}
+			nv = JSONValue(f, v)
+		}
+		if !reflect.DeepEqual(old[f.Name], nv) {
+			pw.changed["address."+f.Name] = [2]any{old[f.Name], nv}
+		}
+	}
+	return nil
+}
+
+// fieldValueChanges logs custom field values ("field_values.<key>": [old,
+// new]) and drops the ones sent unchanged.
+func (s *Service) fieldValueChanges(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, pw *pending) error {
+	if len(pw.fieldValues) == 0 {
+		return nil
+	}
+	old := map[int64]any{}
+	if pw.current != nil {
+		probe := &store.Row{ID: pw.current.ID, Vals: pw.current.Vals}
+		if err := tx.Load(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, []*store.Row{probe},
+			[]*query.WithNode{{Rel: res.Relation("field_values")}}); err != nil {
+			return err
+		}
+		vals, _ := probe.Embeds["field_values"].([]store.FieldValue)
+		for _, fv := range vals {
+			old[fv.FieldID] = fv.Value
+		}
+	}
+	for fid, p := range pw.fieldValues {
+		d := pw.fieldDefs[fid]
+		var nv any
+		if p != nil {
+			nv = store.DecodeFieldValue(d.Type, *p)
+		}
+		if reflect.DeepEqual(old[fid], nv) {
+			delete(pw.fieldValues, fid)
+			continue
+		}
+		pw.changed["field_values."+d.Key] = [2]any{old[fid], nv}
+	}
+	return nil
 }
 
 func (s *Service) validateAddress(v *apierr.Validation, k string, raw json.RawMessage, pw *pending) {
