@@ -29,7 +29,7 @@ func (p *Pages) apps(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := p.oa.ListGrants(r.Context(), u.CompanyID, u.ID)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	var rows []grantRow

@@ -206,6 +206,16 @@ func (b *tab) phone() {
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1), chromedp.EmulateMobile))
 }
 
+// scheme emulates prefers-color-scheme ("" resets it).
+func (b *tab) scheme(s string) {
+	b.t.Helper()
+	b.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: s}}})
+		return err
+	}))
+}
+
 // audit checks what a page owes keyboard and screen reader users at the
 // current width: one h1, a main landmark, a name for every control and
 // link, the page's language, no horizontal scrolling, and text contrast of
@@ -217,7 +227,8 @@ func (b *tab) audit(lang string) {
 		problems = append(problems, "lang is "+got)
 	}
 	if len(problems) > 0 {
-		b.t.Errorf("%s (%d px wide): %s", b.path(), evalIn[int](b, `window.innerWidth`), strings.Join(problems, "; "))
+		b.t.Errorf("%s (%d px wide, %s): %s", b.path(), evalIn[int](b, `window.innerWidth`),
+			evalIn[string](b, `matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'`), strings.Join(problems, "; "))
 	}
 }
 
@@ -538,7 +549,14 @@ func TestScreenshots(t *testing.T) {
 						}
 					}
 				}
+				// The smallest phones, and the dark colour scheme, are
+				// audited too (not saved).
+				b.do(chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile))
+				b.audit(lang)
 				b.desktop()
+				b.scheme("dark")
+				b.audit(lang)
+				b.scheme("")
 			}
 
 			b.open("/login")

@@ -27,7 +27,7 @@ func safeNext(s string) string {
 func (p *Pages) loginForm(w http.ResponseWriter, r *http.Request) {
 	u, err := p.current(w, r)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	if u != nil {
@@ -75,16 +75,16 @@ func (p *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 		p.loginPage(w, r, http.StatusOK, tr(l, "login_failed"), d)
 		return
 	case err != nil:
-		p.internal(w, r, l, err)
+		p.internal(w, r, err)
 		return
 	}
 	var cid int64
 	if err := p.db.Reader().QueryRow(r.Context(), `SELECT company_id FROM users WHERE id = ?`, uid).Scan(&cid); err != nil {
-		p.internal(w, r, l, err)
+		p.internal(w, r, err)
 		return
 	}
 	if err := p.oa.StartSession(r.Context(), w, r, uid, cid); err != nil {
-		p.internal(w, r, l, err)
+		p.internal(w, r, err)
 		return
 	}
 	next := d.Next
@@ -106,7 +106,7 @@ func (p *Pages) logoutForm(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) logoutPost(w http.ResponseWriter, r *http.Request) {
 	u, err := p.current(w, r)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	if u == nil { // already signed out
@@ -117,7 +117,7 @@ func (p *Pages) logoutPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := p.oa.EndSession(w, r); err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	p.setFlash(w, r, "flash_signed_out", "")

@@ -82,7 +82,7 @@ func (p *Pages) marketplace(w http.ResponseWriter, r *http.Request) {
 	}
 	list, err := p.oa.ListClients(r.Context(), u.CompanyID)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	d := marketplaceData{DefaultLimit: p.rateLimit}
@@ -323,7 +323,7 @@ func (p *Pages) clientDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := p.activeGrants(r.Context(), u.CompanyID, c.ID)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	v := p.newView(w, r, u, "marketplace", "client_delete_title", c.Name)

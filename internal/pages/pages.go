@@ -243,7 +243,7 @@ func anonLang(r *http.Request) string {
 func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) *user {
 	u, err := p.current(w, r)
 	if err != nil {
-		p.internal(w, r, anonLang(r), err)
+		p.internal(w, r, err)
 		return nil
 	}
 	if u == nil {
@@ -389,7 +389,7 @@ func (p *Pages) errorPage(w http.ResponseWriter, r *http.Request, u *user, statu
 	p.render(w, r, status, "error", v)
 }
 
-func (p *Pages) internal(w http.ResponseWriter, r *http.Request, _ string, err error) {
+func (p *Pages) internal(w http.ResponseWriter, r *http.Request, err error) {
 	slog.ErrorContext(r.Context(), "pages: internal error", "path", r.URL.Path, "err", err.Error())
 	u, _ := p.current(w, r)
 	p.errorPage(w, r, u, http.StatusInternalServerError, "error_server_title", tr(langOf(r, u), "error_server"))
@@ -411,7 +411,7 @@ func (p *Pages) forbidden(w http.ResponseWriter, r *http.Request, u *user, scope
 func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
 	u, err := p.current(w, r)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	p.errorPage(w, r, u, http.StatusNotFound, "error_not_found_title", tr(langOf(r, u), "error_not_found"))
@@ -422,7 +422,7 @@ func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) apiError(w http.ResponseWriter, r *http.Request, u *user, err error) {
 	var ae *apierr.Error
 	if !errors.As(err, &ae) {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	switch ae.Status {

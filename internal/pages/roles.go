@@ -226,12 +226,11 @@ type roleForm struct {
 type userRef struct{ Name, Email string }
 
 type roleDeleteData struct {
-	Role     roleItem
-	Users    []userRef
-	More     int64 // users beyond those listed
-	Blocked  bool
-	Unknown  bool // users exist but the caller may not read them
-	CanClear bool
+	Role    roleItem
+	Users   []userRef
+	More    int64 // users beyond those listed
+	Blocked bool
+	Unknown bool // users exist but the caller may not read them
 }
 
 // roleManager returns the user when they may manage roles, else answers.
@@ -273,7 +272,7 @@ func (p *Pages) roles(w http.ResponseWriter, r *http.Request) {
 	}
 	params, err := query.ParseIndex(schema.Role, q, p.svc.Access(r.Context(), c))
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	page, err := p.svc.List(r.Context(), c, schema.Role, params)
@@ -381,7 +380,7 @@ func (p *Pages) roleCreate(w http.ResponseWriter, r *http.Request) {
 		Matrix: buildMatrix(u.Lang, perms)}
 	body, err := roleBody(f.Name, f.Description, perms, true)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	row, err := p.svc.Create(r.Context(), resource.NewCaller(u.P), schema.Role, body)
@@ -458,7 +457,7 @@ func (p *Pages) roleUpdate(w http.ResponseWriter, r *http.Request) {
 		Matrix: buildMatrix(u.Lang, perms)}
 	body, err := roleBody(f.Name, f.Description, perms, false)
 	if err != nil {
-		p.internal(w, r, "", err)
+		p.internal(w, r, err)
 		return
 	}
 	row, err := p.svc.Update(r.Context(), resource.NewCaller(u.P), schema.Role, id, body, resource.WriteOpts{IfMatch: f.ETag})
@@ -471,7 +470,7 @@ func (p *Pages) roleUpdate(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, "/settings/roles")
 }
 
-// roleDeleteData reads what the confirmation needs: the role and who still
+// roleDeleteInfo reads what the confirmation needs: the role and who still
 // has it (the API's 409 names the relation; the page names the people).
 func (p *Pages) roleDeleteInfo(r *http.Request, u *user, id int64) (roleDeleteData, error) {
 	c := resource.NewCaller(u.P)
