@@ -21,6 +21,8 @@ type countCache struct {
 	mu      sync.Mutex
 	entries map[string]countEntry
 	gens    sync.Map // "table|company" -> *atomic.Int64
+	ttl     time.Duration
+	ext     *atomic.Int64 // external-write generation (SQLite), nil on PostgreSQL
 }
 
 const (
@@ -53,7 +55,14 @@ func (c *countCache) key(company int64, tables []string, q string, args []any) (
 		fmt.Fprintf(&b, "\x00%T:%v", a, a)
 	}
 	var gen int64
+	if c.ext != nil {
+		gen = c.ext.Load() << 40
+	}
 	for _, t := range tables {
+		if strings.HasPrefix(t, "*") {
+			gen += c.gen(0, t).Load() // any company's write (see Touch)
+			continue
+		}
 		gen += c.gen(company, t).Load()
 	}
 	return b.String(), gen
@@ -95,7 +104,11 @@ func (c *countCache) get(key string, gen int64) (int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
-	if !ok || e.gen != gen || time.Since(e.at) > countTTL {
+	ttl := c.ttl
+	if ttl == 0 {
+		ttl = countTTL
+	}
+	if !ok || e.gen != gen || time.Since(e.at) > ttl {
 		return 0, false
 	}
 	return e.n, true
@@ -113,4 +126,9 @@ func (c *countCache) put(key string, gen int64, n int64) {
 // Touch invalidates cached counts of table for company; every write calls it
 // (after commit and before, so a concurrent reader can't cache a stale value
 // under the new generation).
-func (db *DB) Touch(company int64, table string) { db.counts.gen(company, table).Add(1) }
+func (db *DB) Touch(company int64, table string) {
+	db.counts.gen(company, table).Add(1)
+	// "*table" follows writes of every company: counts that read across
+	// companies (the FTS match count) depend on them.
+	db.counts.gen(0, "*"+table).Add(1)
+}

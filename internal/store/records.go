@@ -266,8 +266,23 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 		order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
 	}
 	from := res.Table + " t"
-	if p.Filter != nil && query.DrivenBySearch(d, p.Filter) {
-		from += " NOT INDEXED"
+	exact := int64(-1)
+	if col, val, whole, ok := query.SearchTerm(d, p.Filter); ok {
+		est, single, err := c.searchEstimate(ctx, s, res, col, val)
+		if err != nil {
+			return nil, err
+		}
+		// A rare term: start from its FTS matches. A common one: walk the
+		// order's index and stop at the page's end (the default plan).
+		if est <= searchDriveMax {
+			from += " NOT INDEXED"
+		}
+		// The FTS match count is the exact total when the search is the
+		// whole filter, the table holds only this company, the caller may
+		// read all of it, and the term is ASCII (FTS and LIKE fold alike).
+		if whole && single && isASCII(val) && s.ReadExtent(res) == schema.All && !p.HasAfter {
+			exact = est
+		}
 	}
 	q := "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 	qargs := append(append(append([]any{}, args...), oargs...), p.Limit, p.Offset)
@@ -287,6 +302,8 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 		if p.Offset == 0 && len(page.Rows) < p.Limit {
 			n := int64(len(page.Rows))
 			page.Total = &n
+		} else if exact >= 0 {
+			page.Total = &exact
 		} else {
 			n, err := c.count(ctx, s, countTables(res, p.Filter), from, where, args)
 			if err != nil {
@@ -299,7 +316,11 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 }
 
 func (c Conn) count(ctx context.Context, s Scope, tables []string, from, where string, args []any) (int64, error) {
-	q := "SELECT COUNT(*) FROM " + from + " WHERE " + where
+	return c.cachedCount(ctx, s, tables, "SELECT COUNT(*) FROM "+from+" WHERE "+where, args)
+}
+
+// cachedCount runs a COUNT query through the count cache.
+func (c Conn) cachedCount(ctx context.Context, s Scope, tables []string, q string, args []any) (int64, error) {
 	key, gen := c.db.counts.key(s.CompanyID, tables, q, args)
 	if n, ok := c.db.counts.get(key, gen); ok {
 		return n, nil
@@ -370,4 +391,33 @@ func int64Args(ids []int64) []any {
 		out[i] = id
 	}
 	return out
+}
+
+// searchDriveMax is the FTS match count up to which a search drives the
+// query from the FTS table; above it the ordered index walk is cheaper.
+const searchDriveMax = 2000
+
+// searchEstimate counts the FTS matches of a term (all companies) and tells
+// whether the table holds rows of the scope's company only. Both are cached
+// like list totals.
+func (c Conn) searchEstimate(ctx context.Context, s Scope, res *schema.Resource, col, val string) (int64, bool, error) {
+	fts := res.Table + "_fts"
+	match := "{" + col + `} : "` + strings.ReplaceAll(val, `"`, `""`) + `"`
+	n, err := c.cachedCount(ctx, s, []string{"*" + res.Table}, "SELECT COUNT(*) FROM "+fts+" WHERE "+fts+" MATCH ?", []any{match})
+	if err != nil {
+		return 0, false, err
+	}
+	others, err := c.cachedCount(ctx, s, []string{"*" + res.Table},
+		"SELECT COUNT(*) FROM (SELECT 1 FROM "+res.Table+" WHERE company_id < ? UNION ALL SELECT 1 FROM "+res.Table+" WHERE company_id > ? LIMIT 1) x",
+		[]any{s.CompanyID, s.CompanyID})
+	return n, others == 0, err
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -55,6 +55,7 @@ type DB struct {
 	rebind   map[string]string
 	counts   countCache
 	stmts    stmtCache
+	ext      external
 }
 
 // ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL.
@@ -105,6 +106,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		r.SetMaxIdleConns(8)
 		r.SetConnMaxLifetime(0)
 		db.R, db.W = r, w
+		// One process usually owns the file: totals may be cached long,
+		// since writes by other processes are noticed (external.go).
+		db.counts.ttl = 10 * time.Minute
+		db.counts.ext = &db.ext.gen
+		if err := db.watchExternal(dsn); err != nil {
+			return nil, err
+		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -130,6 +138,7 @@ func Redact(u string) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopExternal()
 	db.stmts.close()
 	var err error
 	if db.R != nil {
