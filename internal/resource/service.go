@@ -217,6 +217,7 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 		return nil, err
 	}
 	var id int64
+	var created *store.Row
 	err = s.tx(ctx, func(tx store.Conn) error {
 		pw, err := s.validate(ctx, tx, c, res, body, nil, ext)
 		if err != nil {
@@ -236,20 +237,19 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 		if err := s.afterWrite(ctx, tx, c, res, id, pw); err != nil {
 			return err
 		}
-		row, err := tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
+		created, err = tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, c, res, "created", row, pw)
+		return s.record(ctx, tx, c, res, "created", created, pw)
 	})
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.get(ctx, s.DB.Writer(), c, res, id)
-	if err == nil {
-		reveal(res, row)
-	}
-	return row, err
+	// The row read in the transaction is what committed; reading it again
+	// would queue behind other writers for SQLite's one writer connection.
+	reveal(res, created)
+	return created, nil
 }
 
 // Update validates and applies a partial change.
@@ -261,6 +261,7 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 	if res.Singleton {
 		id = 0
 	}
+	var result *store.Row
 	err = s.tx(ctx, func(tx store.Conn) error {
 		cur, err := s.get(ctx, tx, c, res, id)
 		if err != nil {
@@ -283,6 +284,7 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 		if len(pw.changed) == 0 {
 			// Nothing changed: nothing is written (updated_at and the ETag
 			// stay), so no log entry and no event either.
+			result = cur
 			return nil
 		}
 		if pw.address != nil || pw.addressNull {
@@ -300,16 +302,16 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 		if err := s.afterWrite(ctx, tx, c, res, id, pw); err != nil {
 			return err
 		}
-		row, err := tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
+		result, err = tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, c, res, "updated", row, pw)
+		return s.record(ctx, tx, c, res, "updated", result, pw)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.get(ctx, s.DB.Writer(), c, res, id)
+	return result, nil
 }
 
 func (s *Service) writeAddress(ctx context.Context, tx store.Conn, c Caller, cur *store.Row, pw *pending) error {
