@@ -615,6 +615,9 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 		if f.Type != schema.Ref || !ok || f.ReadOnly {
 			continue
 		}
+		if f.Ref == "user" && id == c.Scope.UserID {
+			continue // the caller: authenticated this very request
+		}
 		exists, err := tx.Exists(ctx, company, schema.Get(f.Ref), id)
 		if err != nil {
 			return nil, err
