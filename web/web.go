@@ -1,5 +1,6 @@
 // Package web holds the server-rendered pages' templates and static files
-// (the OAuth login, consent and error pages; later the web app's pages).
+// (the OAuth login, consent and error pages in templates/, the settings
+// pages of internal/pages in templates/pages/).
 package web
 
 import "embed"

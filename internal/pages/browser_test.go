@@ -451,7 +451,7 @@ func TestBrowser(t *testing.T) {
 	owner.click(`form button[type=submit].primary`)
 	owner.contains("The client Browser app v2 has been saved.")
 	owner.click(`a[href="/settings/marketplace/` + clientID + `/delete"]`)
-	owner.contains("Delete Browser app v2?", "tokens are revoked")
+	owner.contains("Delete Browser app v2?", "tokens are revoked", "It currently has 1 active authorization.")
 	owner.click(`form button.danger`)
 	owner.contains("The client Browser app v2 has been deleted and its tokens revoked.")
 	tn.Do("GET", "/api/customer", cc, nil).Status(401)

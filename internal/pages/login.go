@@ -69,7 +69,11 @@ func (p *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &te):
 		secs := int(te.RetryAfter.Seconds() + 0.999)
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		p.loginPage(w, r, http.StatusTooManyRequests, tr(l, "login_throttled", max((secs+59)/60, 1)), d)
+		msg := tr(l, "login_throttled_one")
+		if mins := (secs + 59) / 60; mins > 1 {
+			msg = tr(l, "login_throttled", mins)
+		}
+		p.loginPage(w, r, http.StatusTooManyRequests, msg, d)
 		return
 	case errors.Is(err, oauth.ErrInvalidLogin):
 		p.loginPage(w, r, http.StatusOK, tr(l, "login_failed"), d)

@@ -295,7 +295,7 @@ func testMarketplace(t *testing.T, e *apitest.Env) {
 	// Delete: a confirmation that says the tokens are revoked; then they are.
 	_, tok := clientCredentials(e, id, secret, "customer.read.all")
 	tn.Do("GET", "/api/customer", tok, nil).Status(200)
-	c.get("/settings/marketplace/"+id+"/delete").status(200).has("Delete Zapier?", "cannot be undone", "tokens are revoked", "Delete client and revoke its tokens")
+	c.get("/settings/marketplace/"+id+"/delete").status(200).has("Delete Zapier?", "cannot be undone", "tokens are revoked", "It currently has 2 active authorizations.", "Delete client and revoke its tokens")
 	c.post("/settings/marketplace/"+id+"/delete", nil).redirect("/settings/marketplace")
 	c.get("/settings/marketplace").has("The client Zapier has been deleted and its tokens revoked.").lacks(id)
 	tn.Do("GET", "/api/customer", tok, nil).Status(401)
