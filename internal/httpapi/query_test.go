@@ -335,6 +335,8 @@ func TestQueryFilter(t *testing.T) {
 		want400(t, d.do(t, "GET", "/api/email?filter=to:eq:x", nil), "filter", 0)
 		want400(t, d.do(t, "GET", "/api/todo?filter=done:eq:maybe", nil), "filter", 8)
 		want400(t, d.do(t, "GET", "/api/chance?filter=expected_close_date:eq:2026-13-01", nil), "filter", 23)
+		want400(t, d.do(t, "GET", "/api/chance?filter=expected_close_date:gt:0000-01-01", nil), "filter", 23)
+		want400(t, d.do(t, "GET", "/api/customer?filter="+q("name:eq:a\x00"), nil), "filter", 9)
 		want400(t, d.do(t, "GET", "/api/customer?filter="+q(strings.Repeat("name:eq:x,", 201)+"name:eq:y"), nil), "filter", -1)
 		want400(t, d.do(t, "GET", "/api/customer?filter="+q(strings.Repeat("(", 33)+"name:eq:x"+strings.Repeat(")", 33)), nil), "filter", -1)
 		want400(t, d.do(t, "GET", "/api/customer?filter="+q("name:eq:"+strings.Repeat("x", 4000)), nil), "filter", -1)

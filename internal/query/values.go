@@ -74,7 +74,7 @@ func typeValue(c *Cond, raw string) (any, string, []any) {
 		return b, "", nil
 	case schema.Date:
 		d, err := time.Parse("2006-01-02", t)
-		if err != nil {
+		if err != nil || d.Year() < 1 { // PostgreSQL has no year 0
 			return nil, "q_bad_value", []any{raw, f.Type.String()}
 		}
 		return d.Format("2006-01-02"), "", nil

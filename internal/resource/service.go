@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -985,7 +986,7 @@ func templateItems(v *apierr.Validation, raw any) ([][]any, bool) {
 				row[map[string]int{"quantity": 1, "unit_price": 2, "vat_rate": 3}[k]] = c
 			case "position":
 				n, good := asInt(r)
-				if !good || n < 0 {
+				if !good || n < 0 || n > math.MaxInt32 { // an INTEGER column
 					v.Add(p+".position", "v_integer", p+".position")
 					ok = false
 				}

@@ -187,6 +187,10 @@ func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMes
 				v.Add(fmt.Sprintf("%s.%d", path, i), "v_max_length", path, 255)
 				return nil, false
 			}
+			if strings.ContainsRune(s, 0) {
+				v.Add(fmt.Sprintf("%s.%d", path, i), "v_string", path)
+				return nil, false
+			}
 		}
 		if l == nil {
 			l = []string{}
@@ -261,13 +265,15 @@ func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMes
 		}
 	case schema.Date:
 		t, err := time.Parse(dateLayout, s)
-		if err != nil || t.Format(dateLayout) != s {
+		if err != nil || t.Format(dateLayout) != s || t.Year() < 1 {
 			v.Add(path, "v_date", path)
 			return nil, false
 		}
 	case schema.DateTime:
 		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+		if u := t.UTC(); err != nil || u.Year() < 1 || u.Year() > 9999 {
+			// years 1-9999 in UTC: what RFC 3339 can write and both
+			// databases store (PostgreSQL has no year 0)
 			v.Add(path, "v_datetime", path)
 			return nil, false
 		}
@@ -326,12 +332,15 @@ func ParseCents(s string) (int64, string) {
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
+// asString decodes a JSON string. A NUL character is refused (the wrong
+// type for the field, a 422): no text column holds it and PostgreSQL
+// rejects it.
 func asString(raw json.RawMessage) (string, bool) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", false
 	}
 	var s string
-	return s, json.Unmarshal(raw, &s) == nil
+	return s, json.Unmarshal(raw, &s) == nil && !strings.ContainsRune(s, 0)
 }
 
 func asInt(raw json.RawMessage) (int64, bool) {
