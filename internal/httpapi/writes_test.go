@@ -397,6 +397,7 @@ func TestCustomFields(t *testing.T) {
 		f.do(t, "POST", "/api/field", obj{"name": "Industry sector", "model": "customer", "type": "text"}).Status(409)
 		f.do(t, "POST", "/api/field", obj{"name": "x", "key": "industry_sector", "model": "customer", "type": "text"}).Status(409)
 		def(obj{"name": "Industry sector", "model": "contact", "type": "text"})
+		wantEq(t, "key without accents", def(obj{"name": "Één Adres (NL)", "model": "contact", "type": "text"})["key"], "een_adres_nl")
 		employees := def(obj{"name": "Employees", "model": "customer", "type": "number"})
 		def(obj{"name": "Founded", "model": "customer", "type": "date"})
 		def(obj{"name": "Active", "model": "customer", "type": "boolean"})

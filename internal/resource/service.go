@@ -15,6 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/auth"
@@ -531,9 +534,16 @@ func (s *Service) log(ctx context.Context, tx store.Conn, c Caller, res *schema.
 
 var keyRe = regexp.MustCompile(`[^a-z0-9]+`)
 
-// Slug derives a custom field key from its name.
+// Slug derives a custom field key from its name: lower case, accents
+// dropped ("Één adres" -> "een_adres"), other runs of characters "_".
 func Slug(name string) string {
-	return strings.Trim(keyRe.ReplaceAllString(strings.ToLower(name), "_"), "_")
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(name)) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return strings.Trim(keyRe.ReplaceAllString(b.String(), "_"), "_")
 }
 
 // validate checks a body against the declaration (every failing field at
