@@ -148,6 +148,18 @@ func TestErrors(t *testing.T) {
 			wantMessage(t, on(t, f.a.Do("GET", "/api/customer/999999", tok, nil, "Accept-Language: en")), 404, "Not found.")
 		})
 
+		t.Run("rate-limit headers everywhere", func(t *testing.T) {
+			for _, r := range []*apitest.Response{
+				f.do(t, "GET", "/api/customer", nil), f.do(t, "GET", "/api/customer/999999", nil), f.do(t, "PUT", cpath, obj{}),
+				f.do(t, "POST", "/api/customer", obj{}), f.do(t, "POST", "/api/origin", obj{"name": "o"}), f.do(t, "GET", "/api/customer?with=x", nil),
+				f.do(t, "GET", "/api/setting", nil), f.do(t, "GET", "/api/permission", nil), f.do(t, "GET", "/api/auth/me", nil),
+			} {
+				if r.Header.Get("X-RateLimit-Limit") == "" || r.Header.Get("X-RateLimit-Remaining") == "" {
+					t.Errorf("a %d without rate-limit headers", r.Code)
+				}
+			}
+		})
+
 		t.Run("request id", func(t *testing.T) {
 			r := f.do(t, "GET", "/api/customer", nil, "X-Request-Id: abc.DEF_123-x")
 			if r.Header.Get("X-Request-Id") != "abc.DEF_123-x" {
