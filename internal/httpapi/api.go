@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -319,25 +320,111 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	respond.Raw(w, http.StatusOK, resource.Record(schema.User, row, params))
 }
 
-// permissions is the read-only catalogue (Index only): the scope list.
+// permissions is the read-only catalogue (Index only): the scope list. Like
+// every Index it takes the query parameters of query.md, applied here to
+// the catalogue in memory (it has no table; name is its identity and its
+// default order).
 func (a *API) permissions(w http.ResponseWriter, r *http.Request) {
 	c := caller(r)
 	if _, err := c.Need(schema.Permission, schema.OpIndex); err != nil {
 		respond.Error(w, r, err)
 		return
 	}
-	lang := respond.Lang(r)
-	all := schema.Scopes()
-	offset, limit, err := paging(queryValues(r))
+	p, err := query.ParseIndex(schema.Permission, queryValues(r), a.svc.Access(r.Context(), c))
 	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
-	data := []map[string]string{}
-	for i := offset; i < len(all) && i < offset+limit; i++ {
-		data = append(data, map[string]string{"name": all[i], "description": ScopeDescription(lang, all[i])})
+	lang := respond.Lang(r)
+	rows := []map[string]any{}
+	for _, s := range schema.Scopes() {
+		row := map[string]any{"name": s, "description": ScopeDescription(lang, s)}
+		if p.Filter == nil || catalogueMatch(p.Filter, row) {
+			rows = append(rows, row)
+		}
 	}
-	respond.JSON(w, http.StatusOK, map[string]any{"data": data, "limit": limit, "total": len(all), "offset": offset})
+	sort.SliceStable(rows, func(i, j int) bool {
+		for _, o := range p.OrderBy {
+			x, _ := rows[i][o.Field.Name].(string)
+			y, _ := rows[j][o.Field.Name].(string)
+			if x != y {
+				return (x < y) != o.Desc
+			}
+		}
+		return false
+	})
+	total := len(rows)
+	rows = rows[min(p.Offset, total):min(p.Offset+p.Limit, total)]
+	if p.Show != nil {
+		for i, row := range rows {
+			shown := map[string]any{"name": row["name"]}
+			for _, f := range p.Show.Fields {
+				if v, ok := row[f.Name]; ok {
+					shown[f.Name] = v
+				}
+			}
+			rows[i] = shown
+		}
+	}
+	var tot any
+	if p.Total {
+		tot = total
+	}
+	respond.JSON(w, http.StatusOK, map[string]any{"data": rows, "limit": p.Limit, "total": tot, "offset": p.Offset})
+}
+
+// catalogueMatch evaluates a parsed filter on one catalogue entry (text
+// fields; a field the catalogue lacks, like id, is null).
+func catalogueMatch(n query.Node, row map[string]any) bool {
+	switch x := n.(type) {
+	case *query.And:
+		for _, it := range x.Items {
+			if !catalogueMatch(it, row) {
+				return false
+			}
+		}
+		return true
+	case *query.Or:
+		for _, it := range x.Items {
+			if catalogueMatch(it, row) {
+				return true
+			}
+		}
+		return false
+	case *query.Cond:
+		v, ok := row[x.Field.Name].(string)
+		if x.Op == query.OpNull {
+			return ok == x.Not
+		}
+		if !ok {
+			return x.Not // NULL matches only a negated condition
+		}
+		hit := false
+		lv := strings.ToLower(v)
+		for _, want := range x.Values {
+			w, _ := want.(string)
+			switch x.Op {
+			case query.OpEq, query.OpIn:
+				hit = hit || v == w
+			case query.OpGt:
+				hit = v > w
+			case query.OpLt:
+				hit = v < w
+			case query.OpGte:
+				hit = v >= w
+			case query.OpLte:
+				hit = v <= w
+			case query.OpLike:
+				hit = strings.Contains(lv, strings.ToLower(w))
+			case query.OpStartsWith:
+				hit = strings.HasPrefix(lv, strings.ToLower(w))
+			case query.OpEndsWith:
+				hit = strings.HasSuffix(lv, strings.ToLower(w))
+			}
+		}
+		return hit != x.Not
+	}
+	return true
 }
 
 // ScopeDescription is a scope's human description in lang.
@@ -346,37 +433,6 @@ func ScopeDescription(lang, scope string) string {
 		return i18n.T(lang, k)
 	}
 	return scope
-}
-
-func paging(v url.Values) (offset, limit int, err error) {
-	limit = 100
-	get := func(name string) (int, bool, error) {
-		s := v.Get(name)
-		if s == "" {
-			return 0, false, nil
-		}
-		n, e := strconv.Atoi(s)
-		if e != nil || n < 0 {
-			return 0, false, apierr.BadParam(name, 0, "q_integer")
-		}
-		return n, true, nil
-	}
-	if n, ok, e := get("offset"); e != nil {
-		return 0, 0, e
-	} else if ok {
-		offset = n
-	}
-	for _, name := range []string{"per_page", "limit"} {
-		if n, ok, e := get(name); e != nil {
-			return 0, 0, e
-		} else if ok {
-			if n > 1000 {
-				return 0, 0, apierr.BadParam(name, 0, "q_integer")
-			}
-			limit = n
-		}
-	}
-	return offset, limit, nil
 }
 
 // notFoundOr405 answers requests no route matched, in JSON.

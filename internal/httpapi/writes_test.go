@@ -544,6 +544,19 @@ func TestRolesAndTemplates(t *testing.T) {
 				t.Errorf("catalogue has %s", n)
 			}
 		}
+		// the catalogue takes the query parameters of every Index
+		got := f.do(t, "GET", "/api/permission?filter="+q("name:starts_with:customer.read,or,name:eq:client.manage.all")+"&order_by=name:desc&show=name", nil).Status(200)
+		wantEq(t, "filtered catalogue", got.Data(), []obj{{"name": "customer.read.own"}, {"name": "customer.read.all"}, {"name": "client.manage.all"}})
+		envelope(t, got.JSON(), 100, 3, 0)
+		got = f.do(t, "GET", "/api/permission?filter="+q("name:in:task.read.all;task.read.own,and,name:not:ends_with:own")+"&total=false", nil).Status(200)
+		if d := got.Data(); len(d) != 1 || d[0]["name"] != "task.read.all" {
+			t.Errorf("permission in/not: %s", got.Body)
+		}
+		envelope(t, got.JSON(), 100, -1, 0)
+		wantEq(t, "paged catalogue", len(f.do(t, "GET", "/api/permission?limit=2&offset=1", nil).Status(200).Data()), 2)
+		want400(t, f.do(t, "GET", "/api/permission?filter=bogus:eq:1", nil), "filter", 0)
+		want400(t, f.do(t, "GET", "/api/permission?with=users", nil), "with", 0)
+		want400(t, f.do(t, "GET", "/api/permission?limit=1001", nil), "limit", 0)
 		f.do(t, "POST", "/api/permission", obj{"name": "x"}).Status(405)
 		f.do(t, "GET", "/api/permission/customer.read.all", nil).Status(404)
 
