@@ -59,6 +59,7 @@ func TestValidation(t *testing.T) {
 			{"probability string", "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "probability": "50"}, []string{"probability"}},
 			{"date format", "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "expected_close_date": "01-02-2026"}, []string{"expected_close_date"}},
 			{"nul characters", "POST", "/api/customer", `{"name":"a\u0000b","address":{"city":"x\u0000"}}`, []string{"name", "address.city"}},
+			{"email lists hold addresses", "POST", "/api/email", obj{"subject": "s", "to": []string{"a@b.nl", "nope"}}, []string{"to.1"}},
 			{"nul in a list", "POST", "/api/email", `{"subject":"s","to":["a\u0000@b.nl"]}`, []string{"to.0"}},
 			{"year zero", "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "expected_close_date": "0000-01-01"}, []string{"expected_close_date"}},
 			{"year 10000", "POST", "/api/task", obj{"title": "x", "due_at": "9999-12-31T23:00:00-02:00"}, []string{"due_at"}},

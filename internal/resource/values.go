@@ -191,6 +191,11 @@ func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMes
 				v.Add(fmt.Sprintf("%s.%d", path, i), "v_string", path)
 				return nil, false
 			}
+			if f.Elem == schema.Email && !ValidEmail(s) {
+				item := fmt.Sprintf("%s.%d", path, i)
+				v.Add(item, "v_email", item)
+				return nil, false
+			}
 		}
 		if l == nil {
 			l = []string{}

@@ -66,7 +66,10 @@ type Field struct {
 	// SpaceList: a StringList stored space-separated (role permissions, so
 	// the bearer check reads them without decoding JSON).
 	SpaceList bool
-	Desc      string // OpenAPI description
+	// Elem: for a StringList, the type every item must have (String when
+	// zero): the to and cc lists of an e-mail hold addresses.
+	Elem Type
+	Desc string // OpenAPI description
 }
 
 // Col is the SQL column of the field.
