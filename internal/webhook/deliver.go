@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -149,17 +150,14 @@ func (s *System) turn(w *claimed) {
 		return
 	}
 	done := 0
-	for done < s.opt.Turn && !s.stopping.Load() {
-		jobs, err := s.dueJobs(w)
+	for done < s.opt.Turn && !s.winding() {
+		jobs, full, err := s.dueJobs(w)
 		if err != nil {
 			s.log.Error("webhook jobs", "webhook_id", w.id, "err", err.Error())
 			return
 		}
-		if len(jobs) == 0 {
-			return
-		}
 		for _, j := range jobs {
-			if s.stopping.Load() {
+			if s.winding() {
 				return
 			}
 			ok, stop := s.deliver(w, j)
@@ -168,35 +166,51 @@ func (s *System) turn(w *claimed) {
 				return
 			}
 			if !ok && j.kind == kindEvent {
-				break // the head waits for its retry, and its followers with it
+				full = true // look again: pings may still be due
+				break       // the head waits for its retry, and its followers with it
 			}
+		}
+		if !full {
+			return // all there was; jobs queued meanwhile are seen by release
 		}
 	}
 }
 
-const jobColumns = "j.id, j.kind, j.attempts, j.delivery_uid, j.run_at, e.uid, e.event, e.resource, e.owner_id, e.payload"
+const (
+	jobColumns = "j.id, j.kind, j.attempts, j.delivery_uid, j.run_at, e.uid, e.event, e.resource, e.owner_id, e.payload"
+	extraLimit = 10 // due pings and manual redeliveries per look
+	eventLimit = 25 // ordered events per look
+)
 
 // dueJobs returns what the subscription may deliver now, in order: due
 // pings and manual redeliveries, then its oldest pending events from the
-// head on (the head only if its retry is due).
-func (s *System) dueJobs(w *claimed) ([]*job, error) {
+// head on (the head only if its retry is due). full: a limit was reached.
+func (s *System) dueJobs(w *claimed) ([]*job, bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	now := time.Now()
-	r := s.db.Reader()
-	extra, err := scanJobs(r.Query(ctx, "SELECT "+jobColumns+" FROM webhook_jobs j JOIN webhook_events e ON e.id = j.event_pk WHERE j.webhook_id = ? AND j.state = 0 AND j.kind <> 0 AND j.run_at <= ? ORDER BY j.id LIMIT 10",
-		w.id, s.db.Dialect.Time(now)))
+	all, err := scanJobs(s.db.Reader().Query(ctx,
+		"SELECT * FROM (SELECT "+jobColumns+" FROM webhook_jobs j JOIN webhook_events e ON e.id = j.event_pk WHERE j.webhook_id = ? AND j.state = 0 AND j.kind <> 0 AND j.run_at <= ? ORDER BY j.id LIMIT "+strconv.Itoa(extraLimit)+") x"+
+			" UNION ALL SELECT * FROM (SELECT "+jobColumns+" FROM webhook_jobs j JOIN webhook_events e ON e.id = j.event_pk WHERE j.webhook_id = ? AND j.state = 0 AND j.kind = 0 ORDER BY j.id LIMIT "+strconv.Itoa(eventLimit)+") y",
+		w.id, s.db.Dialect.Time(now), w.id))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	ordered, err := scanJobs(r.Query(ctx, "SELECT "+jobColumns+" FROM webhook_jobs j JOIN webhook_events e ON e.id = j.event_pk WHERE j.webhook_id = ? AND j.state = 0 AND j.kind = 0 ORDER BY j.event_pk, j.id LIMIT 25", w.id))
-	if err != nil {
-		return nil, err
+	var extra, ordered []*job
+	for _, j := range all {
+		if j.kind == kindEvent {
+			ordered = append(ordered, j)
+		} else {
+			extra = append(extra, j)
+		}
 	}
+	sort.Slice(extra, func(a, b int) bool { return extra[a].id < extra[b].id })
+	sort.Slice(ordered, func(a, b int) bool { return ordered[a].id < ordered[b].id })
+	full := len(extra) == extraLimit || len(ordered) == eventLimit
 	if len(ordered) > 0 && ordered[0].runAt.After(now) {
 		ordered = nil // the head waits for its retry
 	}
-	return append(extra, ordered...), nil
+	return append(extra, ordered...), full, nil
 }
 
 func scanJobs(rows *sql.Rows, err error) ([]*job, error) {
@@ -360,13 +374,90 @@ func (s *System) delay(n int64) (time.Duration, bool) {
 	return d, true
 }
 
-// record writes an attempt's outcome in one transaction, if the lease is
-// still ours: the job (done, given up, or its next run), its history
-// entry, and the subscription's counters; a 410 or the MaxFailures-th
-// consecutive event given up deactivates it. It reports deactivation.
+// recordOp is one write of the queue's bookkeeping: an attempt's outcome
+// or a release.
+type recordOp struct {
+	company int64
+	apply   func(ctx context.Context, tx store.Conn) (deactivated bool, err error) // errLost: this op only
+	done    chan recordRes
+}
+
+type recordRes struct {
+	deactivated bool
+	err         error
+}
+
+const (
+	jobQ   = "UPDATE webhook_jobs SET state = ?, attempts = attempts + 1, run_at = ?, updated_at = ? WHERE id = ?"
+	entryQ = "UPDATE webhook_deliveries SET status = ?, response_status = ?, duration_ms = ?, error = ?, next_retry_at = ?, updated_at = ? WHERE job_id = ? AND status = 'pending'"
+)
+
+// write applies op: on SQLite through the recorder, which commits the
+// bookkeeping of every subscription in flight together (one writer: fewer,
+// larger transactions leave it free for the API's writes); on PostgreSQL
+// in a transaction of its own.
+func (s *System) write(op *recordOp) (bool, error) {
+	if s.db.Dialect == dialect.Postgres {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		var deactivated bool
+		err := s.db.Tx(ctx, func(tx store.Conn) error {
+			var err error
+			deactivated, err = op.apply(ctx, tx)
+			return err
+		})
+		s.db.Touch(op.company, "webhook_deliveries")
+		return deactivated, err
+	}
+	op.done = make(chan recordRes, 1)
+	select {
+	case s.recordCh <- op:
+	case <-s.recCtx.Done(): // stopped without waiting for us: not written
+		return false, errLost
+	}
+	res := <-op.done
+	return res.deactivated, res.err
+}
+
+// record writes an attempt's outcome, if the lease is still ours: the job
+// (done, given up, or its next run), its history entry, and the
+// subscription's counters; a 410 or the MaxFailures-th consecutive event
+// given up deactivates it. It reports deactivation.
 func (s *System) record(w *claimed, j *job, r result, counted bool) (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
+	hookQ, hookArgs, jobArgs, entryArgs := s.outcome(w, j, r, counted)
+	if s.db.Dialect == dialect.Postgres {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		// The job and its entry change only if the subscription's row (the
+		// lease) did: one statement, one round trip, atomic.
+		q := "WITH w AS (" + hookQ + "), j AS (" + jobQ + " AND EXISTS (SELECT 1 FROM w)), e AS (" + entryQ + " AND EXISTS (SELECT 1 FROM w)) SELECT active FROM w"
+		var active any
+		err := s.db.Writer().QueryRow(ctx, q, append(append(hookArgs, jobArgs...), entryArgs...)...).Scan(&active)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, errLost
+		}
+		s.db.Touch(w.company, "webhook_deliveries")
+		return err == nil && !truthy(active), err
+	}
+	return s.write(&recordOp{company: w.company, apply: func(ctx context.Context, tx store.Conn) (bool, error) {
+		var active any
+		if err := tx.QueryRow(ctx, hookQ, hookArgs...).Scan(&active); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, errLost
+			}
+			return false, err
+		}
+		if _, err := tx.Exec(ctx, jobQ, jobArgs...); err != nil {
+			return false, err
+		}
+		_, err := tx.Exec(ctx, entryQ, entryArgs...)
+		return !truthy(active), err
+	}})
+}
+
+// outcome builds the statements of an attempt's result: the subscription
+// row's (checks the lease, returns active), the job's and the entry's args.
+func (s *System) outcome(w *claimed, j *job, r result, counted bool) (hookQ string, hookArgs, jobArgs, entryArgs []any) {
 	d := s.db.Dialect
 	now := store.Now()
 	t := d.Time(now)
@@ -383,78 +474,99 @@ func (s *System) record(w *claimed, j *job, r result, counted bool) (bool, error
 			nextRetry = d.Time(runAt)
 		}
 	}
-	var q string
-	var args []any
 	switch {
 	case r.ok:
-		q, args = "UPDATE webhooks SET last_delivery_at = ?, failure_count = 0 WHERE id = ? AND lease_owner = ? RETURNING active", []any{t, w.id, s.owner}
+		hookQ, hookArgs = "UPDATE webhooks SET last_delivery_at = ?, failure_count = 0 WHERE id = ? AND lease_owner = ? RETURNING active", []any{t, w.id, s.owner}
 	case r.status == http.StatusGone:
-		q = "UPDATE webhooks SET last_delivery_at = ?, active = " + s.sql.false + ", disabled_reason = ?, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING active"
-		args = []any{t, "The receiver answered 410 Gone.", t, w.id, s.owner}
+		hookQ = "UPDATE webhooks SET last_delivery_at = ?, active = " + s.sql.false + ", disabled_reason = ?, updated_at = ? WHERE id = ? AND lease_owner = ? RETURNING active"
+		hookArgs = []any{t, "The receiver answered 410 Gone.", t, w.id, s.owner}
 	case state == stateFailed && counted:
-		q = "UPDATE webhooks SET last_delivery_at = ?, failure_count = failure_count + 1, " +
+		hookQ = "UPDATE webhooks SET last_delivery_at = ?, failure_count = failure_count + 1, " +
 			"active = CASE WHEN failure_count + 1 >= ? THEN " + s.sql.false + " ELSE active END, " +
 			"disabled_reason = CASE WHEN failure_count + 1 >= ? THEN ? ELSE disabled_reason END, " +
 			"updated_at = CASE WHEN failure_count + 1 >= ? THEN ? ELSE updated_at END " +
 			"WHERE id = ? AND lease_owner = ? RETURNING active"
 		max := int64(s.opt.MaxFailures)
-		args = []any{t, max, max, fmt.Sprintf("%d consecutive events could not be delivered.", s.opt.MaxFailures), max, t, w.id, s.owner}
+		hookArgs = []any{t, max, max, fmt.Sprintf("%d consecutive events could not be delivered.", s.opt.MaxFailures), max, t, w.id, s.owner}
 	default:
-		q, args = "UPDATE webhooks SET last_delivery_at = ? WHERE id = ? AND lease_owner = ? RETURNING active", []any{t, w.id, s.owner}
+		hookQ, hookArgs = "UPDATE webhooks SET last_delivery_at = ? WHERE id = ? AND lease_owner = ? RETURNING active", []any{t, w.id, s.owner}
 	}
-	var respStatus any
+	var respStatus, errText any
 	if r.status != 0 {
 		respStatus = int64(r.status)
 	}
-	var errText any
 	if r.err != "" {
 		errText = r.err
 	}
-	deactivated := false
-	err := s.db.Tx(ctx, func(tx store.Conn) error {
-		var active any
-		if err := tx.QueryRow(ctx, q, args...).Scan(&active); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return errLost
+	return hookQ, hookArgs, []any{state, d.Time(runAt), t, j.id}, []any{status, respStatus, r.duration.Milliseconds(), errText, nextRetry, t, j.id}
+}
+
+// recorderLoop (SQLite) commits the bookkeeping waiting at the time in one
+// transaction; an op whose lease is gone is skipped alone.
+func (s *System) recorderLoop(ctx context.Context) {
+	for {
+		var batch []*recordOp
+		select {
+		case <-ctx.Done():
+			return
+		case op := <-s.recordCh:
+			batch = append(batch, op)
+		}
+	more:
+		for len(batch) < 128 {
+			select {
+			case op := <-s.recordCh:
+				batch = append(batch, op)
+			default:
+				break more
 			}
-			return err
 		}
-		deactivated = !truthy(active)
-		if _, err := tx.Exec(ctx, "UPDATE webhook_jobs SET state = ?, attempts = attempts + 1, run_at = ?, updated_at = ? WHERE id = ?", state, d.Time(runAt), t, j.id); err != nil {
-			return err
+		res := make([]recordRes, len(batch))
+		c, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		err := s.db.Tx(c, func(tx store.Conn) error {
+			for i, op := range batch {
+				deactivated, err := op.apply(c, tx)
+				if err != nil && !errors.Is(err, errLost) {
+					return err
+				}
+				res[i] = recordRes{deactivated: deactivated, err: err}
+			}
+			return nil
+		})
+		cancel()
+		for i, op := range batch {
+			if err != nil {
+				res[i] = recordRes{err: err}
+			}
+			s.db.Touch(op.company, "webhook_deliveries")
+			op.done <- res[i]
 		}
-		_, err := tx.Exec(ctx, "UPDATE webhook_deliveries SET status = ?, response_status = ?, duration_ms = ?, error = ?, next_retry_at = ?, updated_at = ? WHERE job_id = ? AND status = 'pending'",
-			status, respStatus, r.duration.Milliseconds(), errText, nextRetry, t, j.id)
-		return err
-	})
-	return deactivated, err
+	}
 }
 
 // release gives a subscription back with the time its next job is due
-// (NULL: nothing pending). The row is locked before the due time is read,
-// so a fan-out committing meanwhile is either seen or comes after and
-// sets the time itself.
+// (NULL: nothing pending). On PostgreSQL the row is locked before the due
+// time is read, so a fan-out committing meanwhile is either seen or comes
+// after and sets the time itself (SQLite: one writer, nothing interleaves).
 func (s *System) release(w *claimed) {
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	defer cancel()
 	d := s.db.Dialect
-	err := s.db.Tx(ctx, func(tx store.Conn) error {
+	_, err := s.write(&recordOp{company: w.company, apply: func(ctx context.Context, tx store.Conn) (bool, error) {
 		if s.sql.lockRow != "" {
 			var id int64
 			if err := tx.QueryRow(ctx, s.sql.lockRow, w.id).Scan(&id); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
-					return nil // deleted
+					return false, nil // deleted
 				}
-				return err
+				return false, err
 			}
 		}
 		var head, extra any
-		err := tx.QueryRow(ctx, "SELECT run_at FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind = 0 ORDER BY event_pk, id LIMIT 1", w.id).Scan(&head)
+		err := tx.QueryRow(ctx, "SELECT run_at FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind = 0 ORDER BY id LIMIT 1", w.id).Scan(&head)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
+			return false, err
 		}
 		if err := tx.QueryRow(ctx, "SELECT MIN(run_at) FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind <> 0", w.id).Scan(&extra); err != nil {
-			return err
+			return false, err
 		}
 		var next any
 		for _, v := range []any{head, extra} {
@@ -469,9 +581,9 @@ func (s *System) release(w *claimed) {
 			next = d.Time(next.(time.Time))
 		}
 		_, err = tx.Exec(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = ? WHERE id = ? AND lease_owner = ?", next, w.id, s.owner)
-		return err
-	})
-	if err != nil {
+		return false, err
+	}})
+	if err != nil && !errors.Is(err, errLost) {
 		s.log.Error("webhook release", "webhook_id", w.id, "err", err.Error())
 	}
 }
@@ -528,7 +640,7 @@ func (s *System) cleanupLoop(ctx context.Context) {
 // pending job, with their jobs and delivery history.
 func (s *System) Cleanup(ctx context.Context, cutoff time.Time) (int64, error) {
 	r, err := s.db.Writer().Exec(ctx, `DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.occurred_at < ? AND e.dispatched = 1
-		AND NOT EXISTS (SELECT 1 FROM webhook_jobs j WHERE j.event_pk = e.id AND j.state = 0) ORDER BY e.id LIMIT 1000)`, s.db.Dialect.Time(cutoff))
+		AND NOT EXISTS (SELECT 1 FROM webhook_jobs j WHERE j.event_pk = e.id AND j.state = 0) LIMIT 1000)`, s.db.Dialect.Time(cutoff))
 	if err != nil {
 		return 0, err
 	}

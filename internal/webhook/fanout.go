@@ -43,10 +43,20 @@ func (s *System) fanoutLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.fanoutWake:
+			// Let the request that committed finish (its answer reads the
+			// record back) and let a burst of commits gather into one batch.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(fanoutDebounce):
+			}
 		case <-t.C:
 		}
 	}
 }
+
+// fanoutDebounce is how long the fan-out waits after a local commit.
+const fanoutDebounce = 3 * time.Millisecond
 
 // sub is a subscription as the fan-out and the deliverer see it.
 type sub struct {

@@ -114,15 +114,20 @@ type System struct {
 
 	fanoutWake   chan struct{}
 	dispatchWake chan struct{}
+	recordCh     chan *recordOp // SQLite: outcomes for the recorder
 
 	mu       sync.Mutex
 	started  bool
 	stopping atomic.Bool
+	loopCtx  context.Context    // the loops run until it ends (Start's ctx, or Stop)
 	cancel   context.CancelFunc // ends the loops
 	hard     context.CancelFunc // aborts in-flight attempts (Stop's deadline)
 	hardCtx  context.Context
+	recStop  context.CancelFunc // ends the recorder, after the last turn
+	recCtx   context.Context
 	loops    sync.WaitGroup
 	turns    sync.WaitGroup
+	recorder sync.WaitGroup
 	inflight atomic.Int64
 }
 
@@ -139,9 +144,11 @@ func New(cfg config.Config, db *store.DB, svc *resource.Service, log *slog.Logge
 		sql:          newSQL(db.Dialect),
 		fanoutWake:   make(chan struct{}, 1),
 		dispatchWake: make(chan struct{}, 1),
+		recordCh:     make(chan *recordOp),
 	}
 	s.client = newClient(opt)
 	s.hardCtx, s.hard = context.WithCancel(context.Background())
+	s.recCtx, s.recStop = context.WithCancel(context.Background())
 	svc.OnPrepare(schema.Webhook.Name, s.prepare)
 	return s
 }
@@ -169,6 +176,7 @@ func (s *System) Start(ctx context.Context) error {
 	}
 	s.started = true
 	ctx, s.cancel = context.WithCancel(ctx)
+	s.loopCtx = ctx
 	run := func(f func(ctx context.Context)) {
 		s.loops.Add(1)
 		go func() {
@@ -180,6 +188,15 @@ func (s *System) Start(ctx context.Context) error {
 	if s.opt.Workers > 0 {
 		run(s.dispatchLoop)
 		run(s.heartbeatLoop)
+		if s.db.Dialect != dialect.Postgres {
+			// The recorder outlives the loops: turns still finishing after
+			// ctx ended (SIGTERM) record through it until Stop.
+			s.recorder.Add(1)
+			go func() {
+				defer s.recorder.Done()
+				s.recorderLoop(s.recCtx)
+			}()
+		}
 	}
 	run(s.cleanupLoop)
 	return nil
@@ -210,8 +227,14 @@ func (s *System) Stop(ctx context.Context) {
 	}
 	s.cancel()
 	s.loops.Wait()
+	s.recStop()
+	s.recorder.Wait()
 	s.hard()
 }
+
+// winding reports that no new work may start: Stop was called or the
+// context Start got has ended.
+func (s *System) winding() bool { return s.stopping.Load() || s.loopCtx.Err() != nil }
 
 // randID is n random bytes in lowercase base32 (no padding).
 func randID(n int) string {

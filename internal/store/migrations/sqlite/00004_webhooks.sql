@@ -54,9 +54,10 @@ CREATE INDEX webhook_events_company_id_fk_idx ON webhook_events (company_id);
 CREATE INDEX webhook_events_webhook_id_fk_idx ON webhook_events (webhook_id) WHERE webhook_id IS NOT NULL;
 
 -- webhook_jobs: the queue, one row per event and subscription (an attempt
--- series; delivery_uid is its X-Cirqll-Delivery). kind 0 = event (ordered,
--- retried with backoff), 1 = ping, 2 = manual redelivery (both one attempt,
--- outside the order). state 0 = pending, 1 = succeeded, 2 = failed (given up).
+-- series; delivery_uid is its X-Cirqll-Delivery). kind 0 = event (ordered by
+-- id, which the fan-out assigns in outbox order; retried with backoff), 1 =
+-- ping, 2 = manual redelivery (both one attempt, outside the order). state
+-- 0 = pending, 1 = succeeded, 2 = failed (given up).
 CREATE TABLE webhook_jobs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     company_id INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
@@ -70,9 +71,9 @@ CREATE TABLE webhook_jobs (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX webhook_jobs_pending_idx ON webhook_jobs (webhook_id, kind, id) WHERE state = 0;
+-- a subscription's pending jobs in order (and its foreign key)
+CREATE INDEX webhook_jobs_queue_idx ON webhook_jobs (webhook_id, state, kind, id);
 CREATE INDEX webhook_jobs_event_pk_fk_idx ON webhook_jobs (event_pk);
-CREATE INDEX webhook_jobs_webhook_id_fk_idx ON webhook_jobs (webhook_id);
 CREATE INDEX webhook_jobs_company_id_fk_idx ON webhook_jobs (company_id);
 
 -- webhook_deliveries: the history, one row per attempt (schema.WebhookDelivery);
