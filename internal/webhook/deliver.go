@@ -142,15 +142,18 @@ func (s *System) turn(w *claimed) {
 		s.turns.Done()
 		poke(s.dispatchWake)
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-	err := s.creator(ctx, &w.sub)
-	cancel()
-	if err != nil {
-		s.log.Error("webhook creator", "webhook_id", w.id, "err", err.Error())
-		return
-	}
 	done := 0
 	for done < s.opt.Turn && !s.winding() {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		active, err := s.refresh(ctx, w)
+		cancel()
+		if err != nil {
+			s.log.Error("webhook refresh", "webhook_id", w.id, "err", err.Error())
+			return
+		}
+		if !active {
+			return // deactivated or deleted meanwhile: its jobs wait
+		}
 		jobs, full, err := s.dueJobs(w)
 		if err != nil {
 			s.log.Error("webhook jobs", "webhook_id", w.id, "err", err.Error())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -231,24 +232,29 @@ func (s *System) subscriptions(ctx context.Context, tx store.Conn, companies map
 	return out, rows.Err()
 }
 
-// creator loads a subscription's user permissions now (delivery time).
-func (s *System) creator(ctx context.Context, w *sub) error {
+// refresh reloads a claimed subscription at delivery time: its url and
+// whether it is still active (a PATCH takes effect within a turn), and its
+// creator's effective permissions (a role change does too).
+func (s *System) refresh(ctx context.Context, w *claimed) (active bool, err error) {
 	var scopes string
 	var user sql.NullInt64
-	var active any
+	var hookActive, userActive any
 	var perms sql.NullString
-	err := s.db.Reader().QueryRow(ctx, `SELECT w.scopes, w.user_id, u.active, r.permissions
+	err = s.db.Reader().QueryRow(ctx, `SELECT w.url, w.active, w.scopes, w.user_id, u.active, r.permissions
 		FROM webhooks w LEFT JOIN users u ON u.id = w.user_id AND u.company_id = w.company_id LEFT JOIN roles r ON r.id = u.role_id AND r.company_id = w.company_id
-		WHERE w.id = ?`, w.id).Scan(&scopes, &user, &active, &perms)
+		WHERE w.id = ?`, w.id).Scan(&w.url, &hookActive, &scopes, &user, &userActive, &perms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // deleted
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	w.user = user.Int64
 	w.perms = nil
-	if user.Valid && truthy(active) {
+	if user.Valid && truthy(userActive) {
 		w.perms, _ = auth.Effective(strings.Fields(scopes), strings.Fields(perms.String))
 	}
-	return nil
+	return truthy(hookActive), nil
 }
 
 func truthy(v any) bool {

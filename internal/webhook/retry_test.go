@@ -396,3 +396,72 @@ func testScopes(t *testing.T, d dialect.Dialect) {
 		t.Errorf("after the role lost customer.read.all: %v", ids)
 	}
 }
+
+// TestStopFinishesInFlight: Stop waits for an attempt in flight and records
+// it; past its deadline it aborts the attempt and leaves it pending (for
+// another instance or the next start, under the same delivery id).
+func TestStopFinishesInFlight(t *testing.T) {
+	each(t, "1h", func(t *testing.T, e *apitest.Env) {
+		a := e.Company("Acme")
+		rcv := newReceiver(t)
+		started, release := make(chan struct{}), make(chan struct{})
+		rcv.answer = func(d delivery, n int) int {
+			if n == 0 {
+				close(started)
+				<-release
+			}
+			return http.StatusOK
+		}
+		hook, _ := subscribe(t, a, a.Token, rcv, "customer.created")
+		a.Do("POST", "/api/customer", a.Token, map[string]any{"name": "In flight"}).Status(201)
+		<-started
+		stopped := make(chan struct{})
+		go func() {
+			e.App.Stop(context.Background())
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+			t.Fatal("Stop returned while an attempt was in flight")
+		case <-time.After(100 * time.Millisecond):
+		}
+		close(release)
+		<-stopped
+		h := history(t, a, hook)
+		if len(h) != 1 || h[0]["status"] != "succeeded" {
+			t.Fatalf("after Stop: %v", h)
+		}
+		// Stopped: changes still commit their events, nothing is sent.
+		a.Do("POST", "/api/customer", a.Token, map[string]any{"name": "After stop"}).Status(201)
+		time.Sleep(300 * time.Millisecond)
+		if n := len(rcv.all()); n != 1 {
+			t.Fatalf("a stopped instance delivered: %d", n)
+		}
+	})
+}
+
+func TestStopDeadlineAborts(t *testing.T) {
+	each(t, "1h", func(t *testing.T, e *apitest.Env) {
+		a := e.Company("Acme")
+		rcv := newReceiver(t)
+		started, release := make(chan struct{}), make(chan struct{})
+		defer close(release)
+		rcv.answer = func(d delivery, n int) int {
+			if n == 0 {
+				close(started)
+				<-release
+			}
+			return http.StatusOK
+		}
+		hook, _ := subscribe(t, a, a.Token, rcv, "customer.created")
+		a.Do("POST", "/api/customer", a.Token, map[string]any{"name": "Stuck"}).Status(201)
+		<-started
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		e.App.Stop(ctx)
+		h := history(t, a, hook)
+		if len(h) != 1 || h[0]["status"] != "pending" {
+			t.Fatalf("an aborted attempt must stay pending: %v", h)
+		}
+	})
+}
