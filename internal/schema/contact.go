@@ -18,10 +18,11 @@ var Contact = register(&Resource{
 		many("tasks", "task", "contact_id"),
 		many("appointments", "appointment", "contact_id"),
 		many("emails", "email", "contact_id"),
+		many("chances", "chance", "contact_id"),
 		fieldValues(),
 	},
 	Delete: DeleteRules{
 		Cascade: []string{"notes"},
-		Nullify: []string{"tasks", "appointments", "emails"},
+		Nullify: []string{"tasks", "appointments", "emails", "chances"},
 	},
 })
