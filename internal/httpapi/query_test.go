@@ -471,7 +471,8 @@ func TestQueryCount(t *testing.T) {
 			best := int64(-1)
 			for run := 0; run < 3; run++ { // the least of three: background work may add some
 				before := e.DB.Statements.Load()
-				r := f.do(t, "GET", p("/api/customer?with=user,contacts,field_values&count=tasks&limit=%d", limit), nil).Status(200)
+				// total=false: the total is one COUNT (or a cache hit) whatever the page size.
+				r := f.do(t, "GET", p("/api/customer?with=user,contacts,field_values&count=tasks&total=false&limit=%d", limit), nil).Status(200)
 				n := e.DB.Statements.Load() - before
 				if best < 0 || n < best {
 					best = n
