@@ -47,5 +47,6 @@ SRV=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 TOKEN=$(curl -fs -u "$CID:$SECRET" "http://127.0.0.1:$PORT/oauth/token" -d grant_type=client_credentials \
   --data-urlencode "scope=customer.read.all customer.create.all customer.update.all contact.read.all user.read.all" | json access_token)
-echo "database: ${PG:+postgres}${PG:-sqlite}, customers=$CUSTOMERS, c=$C, dur=$DUR, reps=$REPS, $(nproc) cores"
+DBKIND=sqlite; [ -n "$PG" ] && DBKIND=postgres
+echo "database: $DBKIND, customers=$CUSTOMERS, c=$C, dur=$DUR, reps=$REPS, $(nproc) cores"
 "$TMP/cirqll-load" -url "http://127.0.0.1:$PORT" -token "$TOKEN" -max-id "$CUSTOMERS" -c "$C" -d "$DUR" -reps "$REPS"
