@@ -62,12 +62,6 @@ func (a *App) Stop(ctx context.Context) {
 	}
 }
 
-// Extension adds a part (webhooks, pages, OpenAPI) to an app being built.
-type Extension func(a *App) ([]httpapi.Mounter, error)
-
-// Extensions registered by packages that plug into the server.
-var Extensions []Extension
-
 // New assembles an app over an open, migrated database.
 func New(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger) (*App, error) {
 	if log == nil {
@@ -98,13 +92,6 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger)
 	mounts = append(mounts, hooks.Mount)
 	mounts = append(mounts, openapi.Mounter(func() []httpapi.Route { return a.API.Routes() }))
 	mounts = append(mounts, pages.New(a.OAuth, a.Service, cfg).Mount)
-	for _, ext := range Extensions {
-		m, err := ext(a)
-		if err != nil {
-			return nil, err
-		}
-		mounts = append(mounts, m...)
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.Handler, a.API = httpapi.New(httpapi.Options{

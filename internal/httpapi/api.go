@@ -91,26 +91,47 @@ func (a *API) Routes() []Route {
 
 func caller(r *http.Request) resource.Caller { return resource.NewCaller(auth.From(r.Context())) }
 
-func (a *API) index(res *schema.Resource) http.HandlerFunc {
+// handler is an API handler that returns its error for the one renderer.
+type handler func(w http.ResponseWriter, r *http.Request, c resource.Caller) error
+
+func serve(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := caller(r)
-		if _, err := c.Need(res, schema.OpIndex); err != nil {
+		if err := h(w, r, caller(r)); err != nil {
 			respond.Error(w, r, err)
-			return
+		}
+	}
+}
+
+// target checks the operation's scope and parses the record id of the path
+// (none for singletons); the scope comes first so a caller without it
+// learns nothing about ids.
+func target(r *http.Request, c resource.Caller, res *schema.Resource, op schema.Op) (int64, error) {
+	if _, err := c.Need(res, op); err != nil {
+		return 0, err
+	}
+	if res.Singleton || op == schema.OpIndex || op == schema.OpCreate {
+		return 0, nil
+	}
+	return pathID(r)
+}
+
+func (a *API) index(res *schema.Resource) http.HandlerFunc {
+	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+		if _, err := target(r, c, res, schema.OpIndex); err != nil {
+			return err
 		}
 		p, err := query.ParseIndex(res, queryValues(r), a.svc.Access(r.Context(), c))
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		page, err := a.svc.List(r.Context(), c, res, p)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		weight(w, p)
 		respond.Raw(w, http.StatusOK, resource.List(res, page, p))
-	}
+		return nil
+	})
 }
 
 func weight(w http.ResponseWriter, p *query.Params) {
@@ -138,32 +159,22 @@ func (a *API) showParams(r *http.Request, c resource.Caller, res *schema.Resourc
 }
 
 func (a *API) show(res *schema.Resource) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c := caller(r)
-		var id int64
-		if !res.Singleton {
-			var err error
-			if id, err = pathID(r); err != nil {
-				respond.Error(w, r, err)
-				return
-			}
-		}
-		if _, err := c.Need(res, schema.OpShow); err != nil {
-			respond.Error(w, r, err)
-			return
+	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+		id, err := target(r, c, res, schema.OpShow)
+		if err != nil {
+			return err
 		}
 		p, err := a.showParams(r, c, res)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		row, err := a.svc.Show(r.Context(), c, res, id, p)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		a.writeRecord(w, r, http.StatusOK, res, row, p)
-	}
+		return nil
+	})
 }
 
 func (a *API) writeRecord(w http.ResponseWriter, r *http.Request, status int, res *schema.Resource, row *store.Row, p *query.Params) {
@@ -187,21 +198,17 @@ func readBody(r *http.Request) ([]byte, *resource.Body, error) {
 }
 
 func (a *API) create(res *schema.Resource) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c := caller(r)
-		if _, err := c.Need(res, schema.OpCreate); err != nil {
-			respond.Error(w, r, err)
-			return
+	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+		if _, err := target(r, c, res, schema.OpCreate); err != nil {
+			return err
 		}
 		raw, body, err := readBody(r)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		p, err := a.showParams(r, c, res)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		run := func() (resource.Stored, error) {
 			row, err := a.svc.Create(r.Context(), c, res, body)
@@ -213,18 +220,16 @@ func (a *API) create(res *schema.Resource) http.HandlerFunc {
 			}
 			return resource.Stored{Body: resource.Record(res, row, p), Location: "/api/" + res.Name + "/" + strconv.FormatInt(row.ID, 10), ETag: resource.ETag(row)}, nil
 		}
-		key := r.Header.Get("Idempotency-Key")
 		var out resource.Stored
 		replayed := false
-		if key != "" {
+		if key := r.Header.Get("Idempotency-Key"); key != "" {
 			h := sha256.Sum256(append([]byte(r.URL.RawQuery+"\x00"), raw...))
 			out, replayed, err = a.svc.Idempotent(r.Context(), c, res, key, hex.EncodeToString(h[:]), run)
 		} else {
 			out, err = run()
 		}
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		if replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
@@ -235,62 +240,49 @@ func (a *API) create(res *schema.Resource) http.HandlerFunc {
 		}
 		weight(w, p)
 		respond.Raw(w, http.StatusCreated, out.Body)
-	}
+		return nil
+	})
 }
 
 func (a *API) update(res *schema.Resource) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c := caller(r)
-		var id int64
-		if !res.Singleton {
-			var err error
-			if id, err = pathID(r); err != nil {
-				respond.Error(w, r, err)
-				return
-			}
-		}
-		if _, err := c.Need(res, schema.OpUpdate); err != nil {
-			respond.Error(w, r, err)
-			return
+	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+		id, err := target(r, c, res, schema.OpUpdate)
+		if err != nil {
+			return err
 		}
 		_, body, err := readBody(r)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		p, err := a.showParams(r, c, res)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		row, err := a.svc.Update(r.Context(), c, res, id, body, resource.WriteOpts{IfMatch: r.Header.Get("If-Match")})
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		if err := a.svc.Decorate(r.Context(), c, res, row, p); err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		a.writeRecord(w, r, http.StatusOK, res, row, p)
-	}
+		return nil
+	})
 }
 
 func (a *API) delete(res *schema.Resource) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c := caller(r)
-		id, err := pathID(r)
+	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+		id, err := pathID(r) // the service checks the scope (and says 404 before 403)
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		err = a.svc.Delete(r.Context(), c, res, id, resource.WriteOpts{IfMatch: r.Header.Get("If-Match"), TransferTo: queryValues(r).Get("transfer_to")})
 		if err != nil {
-			respond.Error(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
+		return nil
+	})
 }
 
 // me answers /api/auth/me: the token's user with company (and its address)

@@ -175,7 +175,20 @@ func evalIn[T any](b *tab, js string) T {
 // contains checks the visible text of the page.
 func (b *tab) contains(texts ...string) {
 	b.t.Helper()
-	body := b.text("body")
+	// Read through script rather than a DOM node id: right after a
+	// navigation the body node may be replaced under a node-id read.
+	var body string
+	var err error
+	for range 20 {
+		body, err = chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		if err == nil && body != "" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		b.t.Fatalf("text of the page at %s: %v", b.url(), err)
+	}
 	for _, s := range texts {
 		if !strings.Contains(body, s) {
 			b.t.Fatalf("%s: page lacks %q:\n%s", b.path(), s, body)
