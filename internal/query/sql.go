@@ -24,6 +24,10 @@ type compiler struct {
 	sc   Scoper
 	root string
 	n    int
+	// noFTS leaves out the FTS match list of SQLite searches: for a common
+	// term the store walks an index and stops at the page's end, and
+	// materializing thousands of FTS matches per query would cost more.
+	noFTS bool
 }
 
 // alias returns a fresh alias: the table's first letter and a counter
@@ -62,6 +66,16 @@ func Where(d dialect.Dialect, res *schema.Resource, alias string, n Node, sc Sco
 		return "", nil
 	}
 	c := &compiler{d: d, sc: sc, root: alias}
+	return c.node(res, alias, n)
+}
+
+// WhereWithoutSearchIndex is Where without the FTS match lists (see
+// compiler.noFTS); the LIKE conditions alone decide.
+func WhereWithoutSearchIndex(d dialect.Dialect, res *schema.Resource, alias string, n Node, sc Scoper) (string, []any) {
+	if n == nil {
+		return "", nil
+	}
+	c := &compiler{d: d, sc: sc, root: alias, noFTS: true}
 	return c.node(res, alias, n)
 }
 
@@ -194,7 +208,7 @@ func (c *compiler) leaf(cur *schema.Resource, a string, cd *Cond) (string, []any
 		var pat string
 		s, pat = c.d.ILikeText(col, likePattern(cd.Op, v))
 		args = []any{pat}
-		if !cd.Not && cd.Op == OpLike && c.d == dialect.SQLite && cd.Field.Search && utf8.RuneCountInString(v) >= 3 {
+		if !cd.Not && !c.noFTS && cd.Op == OpLike && c.d == dialect.SQLite && cd.Field.Search && utf8.RuneCountInString(v) >= 3 {
 			fts := cur.Table + "_fts"
 			s = "(" + a + ".id IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH ?) AND " + s + ")"
 			args = []any{"{" + cd.Field.Col() + `} : "` + strings.ReplaceAll(v, `"`, `""`) + `"`, args[0]}

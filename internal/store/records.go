@@ -248,9 +248,32 @@ var ErrNotFound = errors.New("not found")
 // List runs an Index: the page of rows (without embeds) and its total.
 func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.Params) (*Page, error) {
 	d := c.db.Dialect
+	from := res.Table + " t"
+	exact := int64(-1)
 	where, args := s.Cond(res, "t")
+	compile := query.Where
+	if col, val, whole, ok := query.SearchTerm(d, p.Filter); ok {
+		est, single, err := c.searchEstimate(ctx, s, res, col, val)
+		if err != nil {
+			return nil, err
+		}
+		if est <= searchDriveMax {
+			// A rare term: start from its FTS matches (rowid lookups).
+			from += " NOT INDEXED"
+		} else {
+			// A common one: walk the order's index with LIKE and stop at
+			// the page's end; the FTS match list would cost more to build.
+			compile = query.WhereWithoutSearchIndex
+		}
+		// The FTS match count is the exact total when the search is the
+		// whole filter, the table holds only this company, the caller may
+		// read all of it, and the term is ASCII (FTS and LIKE fold alike).
+		if whole && single && isASCII(val) && s.ReadExtent(res) == schema.All && !p.HasAfter {
+			exact = est
+		}
+	}
 	if p.Filter != nil {
-		w, a := query.Where(d, res, "t", p.Filter, s.Cond)
+		w, a := compile(d, res, "t", p.Filter, s.Cond)
 		where += " AND (" + w + ")"
 		args = append(args, a...)
 	}
@@ -264,25 +287,6 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 		order = "t.id ASC"
 	} else {
 		order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
-	}
-	from := res.Table + " t"
-	exact := int64(-1)
-	if col, val, whole, ok := query.SearchTerm(d, p.Filter); ok {
-		est, single, err := c.searchEstimate(ctx, s, res, col, val)
-		if err != nil {
-			return nil, err
-		}
-		// A rare term: start from its FTS matches. A common one: walk the
-		// order's index and stop at the page's end (the default plan).
-		if est <= searchDriveMax {
-			from += " NOT INDEXED"
-		}
-		// The FTS match count is the exact total when the search is the
-		// whole filter, the table holds only this company, the caller may
-		// read all of it, and the term is ASCII (FTS and LIKE fold alike).
-		if whole && single && isASCII(val) && s.ReadExtent(res) == schema.All && !p.HasAfter {
-			exact = est
-		}
 	}
 	q := "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 	qargs := append(append(append([]any{}, args...), oargs...), p.Limit, p.Offset)
