@@ -225,9 +225,16 @@ func (s *System) Retry(ctx context.Context, company, hook, did int64) (int64, er
 	return entry, nil
 }
 
-// markDue makes a subscription claimable from at on (fan-out, ping, retry).
+// markDue makes a subscription claimable from at on (ping, retry).
 func (s *System) markDue(ctx context.Context, tx store.Conn, hook int64, at time.Time) error {
 	t := s.db.Dialect.Time(at)
-	_, err := tx.Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE id = ? AND (next_run_at IS NULL OR next_run_at > ?)", t, hook, t)
+	_, err := tx.Exec(ctx, "UPDATE webhooks SET "+dueSet+" WHERE id = ?", t, t, hook)
 	return err
 }
+
+// dueSet moves next_run_at forward to the bound time (twice). It writes
+// the row even when the time stays: the row lock is what orders a
+// transaction that queues jobs with a concurrent release on PostgreSQL
+// (the release either runs first, and this sees its NULL, or waits for
+// this commit, and then its second statement sees the jobs).
+const dueSet = "next_run_at = CASE WHEN next_run_at IS NULL OR next_run_at > ? THEN ? ELSE next_run_at END"

@@ -285,7 +285,7 @@ func (s *System) ensurePending(w *claimed, j *job) error {
 	err := s.db.Tx(ctx, func(tx store.Conn) error {
 		if s.sql.lockRow != "" { // serialises with a retry request on the same job
 			var id int64
-			if err := tx.QueryRow(ctx, "SELECT id FROM webhook_jobs WHERE id = ? FOR UPDATE", j.id).Scan(&id); err != nil {
+			if err := tx.QueryRow(ctx, s.sql.lockRow, j.id).Scan(&id); err != nil {
 				return err
 			}
 		}
@@ -548,47 +548,52 @@ func (s *System) recorderLoop(ctx context.Context) {
 }
 
 // release gives a subscription back with the time its next job is due
-// (NULL: nothing pending). On PostgreSQL the row is locked before the due
-// time is read, so a fan-out committing meanwhile is either seen or comes
-// after and sets the time itself (SQLite: one writer, nothing interleaves).
+// (NULL: nothing pending).
 func (s *System) release(w *claimed) {
-	d := s.db.Dialect
-	_, err := s.write(&recordOp{company: w.company, apply: func(ctx context.Context, tx store.Conn) (bool, error) {
-		if s.sql.lockRow != "" {
-			var id int64
-			if err := tx.QueryRow(ctx, s.sql.lockRow, w.id).Scan(&id); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return false, nil // deleted
-				}
-				return false, err
-			}
-		}
-		var head, extra any
-		err := tx.QueryRow(ctx, "SELECT run_at FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind = 0 ORDER BY id LIMIT 1", w.id).Scan(&head)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var err error
+	if s.db.Dialect == dialect.Postgres {
+		err = s.releasePG(w)
+	} else {
+		_, err = s.write(&recordOp{company: w.company, apply: func(ctx context.Context, tx store.Conn) (bool, error) {
+			_, err := tx.Exec(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = "+nextRunSQL+" WHERE id = ? AND lease_owner = ?",
+				w.id, w.id, w.id, s.owner)
 			return false, err
-		}
-		if err := tx.QueryRow(ctx, "SELECT MIN(run_at) FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind <> 0", w.id).Scan(&extra); err != nil {
-			return false, err
-		}
-		var next any
-		for _, v := range []any{head, extra} {
-			if v == nil {
-				continue
-			}
-			if at := scanTime(v); next == nil || at.Before(next.(time.Time)) {
-				next = at
-			}
-		}
-		if next != nil {
-			next = d.Time(next.(time.Time))
-		}
-		_, err = tx.Exec(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = ? WHERE id = ? AND lease_owner = ?", next, w.id, s.owner)
-		return false, err
-	}})
+		}})
+	}
 	if err != nil && !errors.Is(err, errLost) {
 		s.log.Error("webhook release", "webhook_id", w.id, "err", err.Error())
 	}
+}
+
+// nextRunSQL is when a subscription's next job is due (NULL: none): the
+// earliest of its pending pings and manual redeliveries and its ordered
+// head. Arguments: the webhook id twice.
+const nextRunSQL = "(SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind <> 0" +
+	" UNION ALL SELECT run_at FROM (SELECT run_at FROM webhook_jobs WHERE webhook_id = ? AND state = 0 AND kind = 0 ORDER BY id LIMIT 1) h) x)"
+
+// releasePG is release in two statements. Whatever queues jobs (fan-out,
+// ping, retry) also writes the subscription's row (dueSet) before it
+// commits. If it wrote the row first, the first statement waits for its
+// commit and may then overwrite the due time from an older snapshot; the
+// second statement, with a snapshot taken after, makes the subscription
+// due again when something is due now. If the release wrote first, the
+// queuing transaction sees NULL and sets the time itself.
+func (s *System) releasePG(w *claimed) error {
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	r := s.db.Writer()
+	res, err := r.Exec(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = "+nextRunSQL+" WHERE id = ? AND lease_owner = ?",
+		w.id, w.id, w.id, s.owner)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // deleted, or no longer ours
+	}
+	now := s.db.Dialect.Time(time.Now())
+	_, err = r.Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE id = ? AND (next_run_at IS NULL OR next_run_at > ?) AND "+nextRunSQL+" <= ?",
+		now, w.id, now, w.id, w.id, now)
+	return err
 }
 
 // heartbeatLoop extends the leases this instance holds.

@@ -170,7 +170,7 @@ func (s *System) fanout(ctx context.Context) (int, error) {
 			for id := range hooks {
 				ids = append(ids, id)
 			}
-			if _, err := tx.Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE id IN "+s.sql.ids+" AND (next_run_at IS NULL OR next_run_at > ?)", t, s.sql.idList(ids), t); err != nil {
+			if _, err := tx.Exec(ctx, "UPDATE webhooks SET "+dueSet+" WHERE id IN "+s.sql.ids, t, t, s.sql.idList(ids)); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, "UPDATE webhook_events SET dispatched = 1 WHERE id IN "+s.sql.ids, s.sql.idList(matched)); err != nil {

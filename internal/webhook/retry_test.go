@@ -465,3 +465,42 @@ func TestStopDeadlineAborts(t *testing.T) {
 		}
 	})
 }
+
+// TestNoLostWakeups: back-to-back writes with ten subscriptions, so jobs
+// are queued while the subscriptions' turns end; every delivery must
+// arrive (a release overwriting a concurrent fan-out's due time would
+// strand jobs until the next change).
+func TestNoLostWakeups(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stress")
+	}
+	each(t, "", func(t *testing.T, e *apitest.Env) {
+		a := e.Company("Acme")
+		rc, srv := newCounter(t)
+		for i := 0; i < 10; i++ {
+			r := a.Do("POST", "/api/webhook", a.Token, map[string]any{"url": path("%s/hook?sub=%d", srv.URL, i), "events": []string{"customer.created"}}).Status(201).JSON()
+			rc.mu.Lock()
+			rc.secrets[path("%d", i)] = r["secret"].(string)
+			rc.mu.Unlock()
+		}
+		const n = 200
+		for i := 0; i < n; i++ {
+			a.Do("POST", "/api/customer", a.Token, map[string]any{"name": path("C%d", i)}).Status(201)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			pairs, _, _ := rc.stats()
+			if pairs == n*10 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d deliveries arrived", pairs, n*10)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_, receptions, repeated := rc.stats()
+		if receptions != n*10 || len(repeated) > 0 || len(rc.bad) > 0 {
+			t.Fatalf("%d receptions, %d repeated ids, %v", receptions, len(repeated), rc.bad)
+		}
+	})
+}

@@ -250,16 +250,14 @@ type sqlText struct {
 	d           dialect.Dialect
 	true, false string // boolean literals (partial indexes need literals)
 	ids         string // "IN" source of a bound list of ids
-	skipLocked  string // " FOR UPDATE SKIP LOCKED" on PostgreSQL
-	lockRow     string // row lock of one webhook before recomputing its due time
+	lockRow     string // row lock of one job (PostgreSQL)
 }
 
 func newSQL(d dialect.Dialect) sqlText {
 	if d == dialect.Postgres {
 		return sqlText{d: d, true: "TRUE", false: "FALSE",
-			ids:        "(SELECT unnest(CAST(? AS bigint[])))",
-			skipLocked: " FOR UPDATE SKIP LOCKED",
-			lockRow:    "SELECT id FROM webhooks WHERE id = ? FOR UPDATE"}
+			ids:     "(SELECT unnest(CAST(? AS bigint[])))",
+			lockRow: "SELECT id FROM webhook_jobs WHERE id = ? FOR UPDATE"}
 	}
 	return sqlText{d: d, true: "1", false: "0", ids: "(SELECT value FROM json_each(?))"}
 }
