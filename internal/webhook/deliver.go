@@ -619,29 +619,53 @@ func (s *System) heartbeatLoop(ctx context.Context) {
 }
 
 // cleanupLoop deletes finished events (with their jobs and history) older
-// than Retention.
+// than Retention every 10 minutes, and every 15 s sweeps for subscriptions
+// with due work that nobody will claim (a safety net: the queue's own
+// bookkeeping should never leave one behind).
 func (s *System) cleanupLoop(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
+	sweep := time.NewTicker(15 * time.Second)
+	defer sweep.Stop()
+	last := time.Time{}
 	for {
-		for {
-			n, err := s.Cleanup(ctx, time.Now().Add(-s.opt.Retention))
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Error("webhook clean-up", "err", err.Error())
+		if time.Since(last) >= 10*time.Minute {
+			last = time.Now()
+			for {
+				n, err := s.Cleanup(ctx, time.Now().Add(-s.opt.Retention))
+				if err != nil {
+					if ctx.Err() == nil {
+						s.log.Error("webhook clean-up", "err", err.Error())
+					}
+					break
 				}
-				break
-			}
-			if n < 1000 {
-				break
+				if n < 1000 {
+					break
+				}
 			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-sweep.C:
+		}
+		if n, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("webhook sweep", "err", err.Error())
+		} else if n > 0 {
+			s.log.Warn("webhook sweep found subscriptions with due work and no due time", "count", n)
+			poke(s.dispatchWake)
 		}
 	}
+}
+
+// Sweep makes due every unclaimed active subscription that has a job due
+// now but no due time at or before now, and returns how many it changed.
+func (s *System) Sweep(ctx context.Context) (int64, error) {
+	now := s.db.Dialect.Time(time.Now())
+	r, err := s.db.Writer().Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE active = "+s.sql.true+" AND lease_owner IS NULL AND (next_run_at IS NULL OR next_run_at > ?) AND "+
+		strings.ReplaceAll(nextRunSQL, "webhook_id = ?", "webhook_id = webhooks.id")+" <= ?", now, now, now)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
 }
 
 // Cleanup deletes up to 1000 events that occurred before cutoff and have no

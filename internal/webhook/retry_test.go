@@ -11,6 +11,7 @@ import (
 	"github.com/cirqll/core/internal/config"
 	"github.com/cirqll/core/internal/dialect"
 	"github.com/cirqll/core/internal/store/storetest"
+	"github.com/cirqll/core/internal/webhook"
 )
 
 // each runs fn per dialect on a server whose retry delays are backoff
@@ -501,6 +502,35 @@ func TestNoLostWakeups(t *testing.T) {
 		_, receptions, repeated := rc.stats()
 		if receptions != n*10 || len(repeated) > 0 || len(rc.bad) > 0 {
 			t.Fatalf("%d receptions, %d repeated ids, %v", receptions, len(repeated), rc.bad)
+		}
+	})
+}
+
+func TestSweep(t *testing.T) {
+	each(t, "", func(t *testing.T, e *apitest.Env) {
+		a := e.Company("Acme")
+		rcv := newReceiver(t)
+		hook, _ := subscribe(t, a, a.Token, rcv, "customer.created")
+		sys := e.App.Service.Events.(*webhook.System)
+		ctx := context.Background()
+		if n, err := sys.Sweep(ctx); err != nil || n != 0 {
+			t.Fatalf("sweep of an idle subscription: %d %v", n, err)
+		}
+		// a job whose subscription lost its due time (the bug the sweep is for)
+		ev, err := e.DB.Writer().InsertSQL(ctx, "INSERT INTO webhook_events (company_id, uid, event, resource, record_id, payload, occurred_at, dispatched) VALUES (?, 'evt_x', 'customer.created', 'customer', 1, '{\"data\":{\"id\":1}}', ?, 1)",
+			a.CompanyID, e.DB.Dialect.Time(time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.DB.Writer().Exec(ctx, "INSERT INTO webhook_jobs (company_id, webhook_id, event_pk, delivery_uid, kind, state, attempts, run_at, created_at, updated_at) VALUES (?, ?, ?, 'dlv_x', 0, 0, 0, ?, ?, ?)",
+			a.CompanyID, hook, ev, e.DB.Dialect.Time(time.Now()), e.DB.Dialect.Time(time.Now()), e.DB.Dialect.Time(time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := sys.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d %v", n, err)
+		}
+		if d := rcv.waitN(1); d[0].ID != "dlv_x" {
+			t.Fatalf("swept job: %+v", d[0])
 		}
 	})
 }
