@@ -137,10 +137,15 @@ var errLost = errors.New("webhook lease lost")
 // retry waits; everything after it waits for it) or Turn jobs are done.
 func (s *System) turn(w *claimed) {
 	defer func() {
-		s.release(w)
+		// The dispatcher needs waking when this subscription has more due
+		// now, or when it may have left due work for lack of a free slot.
+		atCapacity := s.inflight.Load() >= int64(s.opt.Workers)
+		due := s.release(w)
 		s.inflight.Add(-1)
 		s.turns.Done()
-		poke(s.dispatchWake)
+		if due || atCapacity {
+			poke(s.dispatchWake)
+		}
 	}()
 	done := 0
 	for done < s.opt.Turn && !s.winding() {
@@ -548,21 +553,27 @@ func (s *System) recorderLoop(ctx context.Context) {
 }
 
 // release gives a subscription back with the time its next job is due
-// (NULL: nothing pending).
-func (s *System) release(w *claimed) {
+// (NULL: nothing pending) and reports whether that is now.
+func (s *System) release(w *claimed) (due bool) {
 	var err error
 	if s.db.Dialect == dialect.Postgres {
-		err = s.releasePG(w)
+		due, err = s.releasePG(w)
 	} else {
 		_, err = s.write(&recordOp{company: w.company, apply: func(ctx context.Context, tx store.Conn) (bool, error) {
-			_, err := tx.Exec(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = "+nextRunSQL+" WHERE id = ? AND lease_owner = ?",
-				w.id, w.id, w.id, s.owner)
+			var next any
+			err := tx.QueryRow(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = "+nextRunSQL+" WHERE id = ? AND lease_owner = ? RETURNING next_run_at",
+				w.id, w.id, w.id, s.owner).Scan(&next)
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, nil // deleted, or no longer ours
+			}
+			due = next != nil && !scanTime(next).After(time.Now())
 			return false, err
 		}})
 	}
 	if err != nil && !errors.Is(err, errLost) {
 		s.log.Error("webhook release", "webhook_id", w.id, "err", err.Error())
 	}
+	return due
 }
 
 // nextRunSQL is when a subscription's next job is due (NULL: none): the
@@ -578,22 +589,31 @@ const nextRunSQL = "(SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM webhook_jo
 // second statement, with a snapshot taken after, makes the subscription
 // due again when something is due now. If the release wrote first, the
 // queuing transaction sees NULL and sets the time itself.
-func (s *System) releasePG(w *claimed) error {
+func (s *System) releasePG(w *claimed) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	r := s.db.Writer()
-	res, err := r.Exec(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = "+nextRunSQL+" WHERE id = ? AND lease_owner = ?",
-		w.id, w.id, w.id, s.owner)
+	var next any
+	err := r.QueryRow(ctx, "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, next_run_at = "+nextRunSQL+" WHERE id = ? AND lease_owner = ? RETURNING next_run_at",
+		w.id, w.id, w.id, s.owner).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // deleted, or no longer ours
+	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // deleted, or no longer ours
+	now := time.Now()
+	if next != nil && !scanTime(next).After(now) {
+		return true, nil // due now anyway
 	}
-	now := s.db.Dialect.Time(time.Now())
-	_, err = r.Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE id = ? AND (next_run_at IS NULL OR next_run_at > ?) AND "+nextRunSQL+" <= ?",
-		now, w.id, now, w.id, w.id, now)
-	return err
+	t := s.db.Dialect.Time(now)
+	res, err := r.Exec(ctx, "UPDATE webhooks SET next_run_at = ? WHERE id = ? AND (next_run_at IS NULL OR next_run_at > ?) AND "+nextRunSQL+" <= ?",
+		t, w.id, t, w.id, w.id, t)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // heartbeatLoop extends the leases this instance holds.
