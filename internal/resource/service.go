@@ -245,7 +245,7 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, c, res, "created", created, pw)
+		return s.log(ctx, tx, c, res, "created", created, pw)
 	})
 	if err != nil {
 		return nil, err
@@ -310,7 +310,7 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, c, res, "updated", result, pw)
+		return s.log(ctx, tx, c, res, "updated", result, pw)
 	})
 	if err != nil {
 		return nil, err
@@ -486,11 +486,7 @@ func (s *Service) afterWrite(ctx context.Context, tx store.Conn, c Caller, res *
 	return nil
 }
 
-// record writes the activity log entry and the events of a change.
-func (s *Service) record(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, event string, row *store.Row, pw *pending) error {
-	return s.log(ctx, tx, c, res, event, row, pw)
-}
-
+// log writes the activity log entry and the webhook events of a change.
 func (s *Service) log(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, event string, row *store.Row, pw *pending) error {
 	if res.Name == "activity_log" || res.Name == "address" {
 		return nil

@@ -340,25 +340,17 @@ func (c Conn) cachedCount(ctx context.Context, s Scope, tables []string, q strin
 // Get reads one record visible to the scope, or ErrNotFound.
 func (c Conn) Get(ctx context.Context, s Scope, res *schema.Resource, id int64) (*Row, error) {
 	where, args := s.Cond(res, "t")
-	q := "SELECT " + selectList(res, "t") + " FROM " + res.Table + " t WHERE " + where + " AND t.id = ?"
-	rows, err := c.Query(ctx, q, append(args, id)...)
-	if err != nil {
-		return nil, err
-	}
-	out, _, err := c.scanRows(rows, res, 0)
-	if err != nil {
-		return nil, err
-	}
-	if len(out) == 0 {
-		return nil, ErrNotFound
-	}
-	return out[0], nil
+	return c.one(ctx, res, where+" AND t.id = ?", append(args, id)...)
 }
 
 // GetSingleton reads the company's one record of a singleton resource.
 func (c Conn) GetSingleton(ctx context.Context, s Scope, res *schema.Resource) (*Row, error) {
-	q := "SELECT " + selectList(res, "t") + " FROM " + res.Table + " t WHERE t.company_id = ?"
-	rows, err := c.Query(ctx, q, s.CompanyID)
+	return c.one(ctx, res, "t.company_id = ?", s.CompanyID)
+}
+
+// one reads the single record of res matching where, or ErrNotFound.
+func (c Conn) one(ctx context.Context, res *schema.Resource, where string, args ...any) (*Row, error) {
+	rows, err := c.Query(ctx, "SELECT "+selectList(res, "t")+" FROM "+res.Table+" t WHERE "+where, args...)
 	if err != nil {
 		return nil, err
 	}
