@@ -41,6 +41,30 @@ type Env struct {
 	Server *httptest.Server
 	Cfg    config.Config
 	seq    atomic.Int64
+
+	statements atomic.Int64 // of the last request sent with CountHeader
+}
+
+// CountHeader on a request makes the harness count the SQL statements that
+// request runs; LastStatements reads the figure.
+const CountHeader = "X-Apitest-Count-Statements"
+
+// LastStatements is the number of SQL statements the last request sent with
+// CountHeader ran (counted through its context, so background work such as
+// the webhook fan-out is not included).
+func (e *Env) LastStatements() int64 { return e.statements.Load() }
+
+// countingHandler counts the statements of requests that ask for it.
+func (e *Env) countingHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(CountHeader) == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, n := store.CountStatements(r.Context())
+		h.ServeHTTP(w, r.WithContext(ctx))
+		e.statements.Store(n.Load())
+	})
 }
 
 // Each runs fn per dialect with a fresh server.
@@ -65,7 +89,9 @@ func New(t testing.TB, d dialect.Dialect, opts ...func(*config.Config)) *Env {
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler)
+	e := &Env{T: t, DB: db, App: a, Cfg: cfg}
+	srv := httptest.NewServer(e.countingHandler(a.Handler))
+	e.Server = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := a.Start(ctx); err != nil {
 		t.Fatalf("start: %v", err)
@@ -76,7 +102,7 @@ func New(t testing.TB, d dialect.Dialect, opts ...func(*config.Config)) *Env {
 		a.Stop(context.Background())
 		a.Close()
 	})
-	return &Env{T: t, DB: db, App: a, Server: srv, Cfg: cfg}
+	return e
 }
 
 // Tenant is a company with its owner and an OAuth client.
