@@ -88,12 +88,12 @@ func (s *System) handleTest(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, apierr.Conflict("webhook_inactive"))
 		return
 	}
-	entry, err := s.Ping(r.Context(), c.Scope.CompanyID, hook)
+	entry, err := s.Ping(r.Context(), c.Scope, hook)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
-	s.writeEntry(w, r, c, entry)
+	writeEntry(w, entry)
 }
 
 // handleRetry is POST /api/webhook/{id}/deliveries/{delivery}/retry: the
@@ -116,28 +116,27 @@ func (s *System) handleRetry(w http.ResponseWriter, r *http.Request) {
 		respond.Error(w, r, apierr.Conflict("webhook_inactive"))
 		return
 	}
-	entry, err := s.Retry(r.Context(), c.Scope.CompanyID, hook.ID, did)
+	entry, err := s.Retry(r.Context(), c.Scope, hook.ID, did)
 	if err != nil {
 		respond.Error(w, r, err)
 		return
 	}
-	s.writeEntry(w, r, c, entry)
+	writeEntry(w, entry)
 }
 
-func (s *System) writeEntry(w http.ResponseWriter, r *http.Request, c resource.Caller, id int64) {
-	row, err := s.db.Writer().Get(r.Context(), c.Scope, schema.WebhookDelivery, id)
-	if err != nil {
-		respond.Error(w, r, err)
-		return
-	}
+// writeEntry answers 202 with a queued delivery as its transaction wrote
+// it: read back after the commit, a fast receiver could already have made
+// it "succeeded".
+func writeEntry(w http.ResponseWriter, row *store.Row) {
 	w.Header().Set("Location", "/api/webhook/"+strconv.FormatInt(row.Vals["webhook_id"].(int64), 10)+"/deliveries")
 	respond.Raw(w, http.StatusAccepted, resource.Record(schema.WebhookDelivery, row, nil))
 }
 
 // Ping queues a ping event to one subscription and returns its pending
-// delivery's id.
-func (s *System) Ping(ctx context.Context, company int64, hook *store.Row) (int64, error) {
-	var entry int64
+// delivery.
+func (s *System) Ping(ctx context.Context, scope store.Scope, hook *store.Row) (*store.Row, error) {
+	company := scope.CompanyID
+	var row *store.Row
 	err := s.db.Tx(ctx, func(tx store.Conn) error {
 		now := store.Now()
 		t := s.db.Dialect.Time(now)
@@ -154,26 +153,32 @@ func (s *System) Ping(ctx context.Context, company int64, hook *store.Row) (int6
 		if err != nil {
 			return err
 		}
-		entry, err = tx.InsertSQL(ctx, "INSERT INTO webhook_deliveries (company_id, webhook_id, job_id, event_id, event, delivery_id, attempt, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?)",
+		entry, err := tx.InsertSQL(ctx, "INSERT INTO webhook_deliveries (company_id, webhook_id, job_id, event_id, event, delivery_id, attempt, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 'pending', ?, ?)",
 			company, hook.ID, jid, uid, Ping, dlv, t, t)
 		if err != nil {
 			return err
 		}
-		return s.markDue(ctx, tx, hook.ID, now)
+		if err := s.markDue(ctx, tx, hook.ID, now); err != nil {
+			return err
+		}
+		row, err = tx.Get(ctx, scope, schema.WebhookDelivery, entry)
+		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	s.db.Touch(company, "webhook_deliveries")
 	poke(s.dispatchWake)
-	return entry, nil
+	return row, nil
 }
 
 // Retry queues another attempt of the job of delivery did (see
-// handleRetry) and returns the pending delivery's id.
-func (s *System) Retry(ctx context.Context, company, hook, did int64) (int64, error) {
-	var entry int64
+// handleRetry) and returns the pending delivery.
+func (s *System) Retry(ctx context.Context, scope store.Scope, hook, did int64) (*store.Row, error) {
+	company := scope.CompanyID
+	var row *store.Row
 	err := s.db.Tx(ctx, func(tx store.Conn) error {
+		var entry int64
 		var jid int64
 		err := tx.QueryRow(ctx, "SELECT job_id FROM webhook_deliveries WHERE id = ? AND webhook_id = ? AND company_id = ?", did, hook, company).Scan(&jid)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -215,14 +220,18 @@ func (s *System) Retry(ctx context.Context, company, hook, did int64) (int64, er
 				return err
 			}
 		}
-		return s.markDue(ctx, tx, hook, now)
+		if err := s.markDue(ctx, tx, hook, now); err != nil {
+			return err
+		}
+		row, err = tx.Get(ctx, scope, schema.WebhookDelivery, entry)
+		return err
 	})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	s.db.Touch(company, "webhook_deliveries")
 	poke(s.dispatchWake)
-	return entry, nil
+	return row, nil
 }
 
 // markDue makes a subscription claimable from at on (ping, retry).
