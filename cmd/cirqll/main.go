@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -40,7 +41,8 @@ const usage = `usage:
   cirqll seed --company ID [--customers 100000] [--contacts 2] [--tasks 1] [--chances 1]
 
 Configuration comes from the environment: CIRQLL_ADDR, CIRQLL_DATABASE_URL,
-CIRQLL_REDIS_URL, CIRQLL_ENV, CIRQLL_BASE_URL, CIRQLL_RATE_LIMIT.`
+CIRQLL_REDIS_URL, CIRQLL_ENV, CIRQLL_BASE_URL, CIRQLL_RATE_LIMIT,
+CIRQLL_DEBUG_ADDR (optional: the Go profiler on its own listener).`
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
@@ -202,6 +204,11 @@ func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(cfg.DebugAddr, log); err != nil {
+			return err
+		}
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "database", db.Dialect.String(), "env", cfg.Env)
 	if err := a.Start(ctx); err != nil {
 		return err
@@ -220,6 +227,25 @@ func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// serveDebug serves the Go profiler on its own listener, never on the API's
+// address: profiles show internals an API client must not see, so operators
+// bind it to loopback (CIRQLL_DEBUG_ADDR=127.0.0.1:6060).
+func serveDebug(addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (CIRQLL_DEBUG_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("debug listener", "addr", ln.Addr().String())
+	go func() { _ = (&http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}).Serve(ln) }()
 	return nil
 }
 

@@ -16,6 +16,7 @@ type Config struct {
 	Env         string // CIRQLL_ENV: development or production
 	BaseURL     string // CIRQLL_BASE_URL, the public URL
 	RateLimit   int    // CIRQLL_RATE_LIMIT, requests per minute per client per company
+	DebugAddr   string // CIRQLL_DEBUG_ADDR, optional: net/http/pprof on its own (loopback) listener
 
 	AccessTTL  time.Duration // 30 days
 	RefreshTTL time.Duration // 90 days
@@ -30,6 +31,7 @@ func FromEnv() Config {
 		RedisURL:    os.Getenv("CIRQLL_REDIS_URL"),
 		Env:         env("CIRQLL_ENV", "production"),
 		BaseURL:     os.Getenv("CIRQLL_BASE_URL"),
+		DebugAddr:   os.Getenv("CIRQLL_DEBUG_ADDR"),
 		RateLimit:   60,
 		AccessTTL:   30 * 24 * time.Hour,
 		RefreshTTL:  90 * 24 * time.Hour,

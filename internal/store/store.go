@@ -51,6 +51,8 @@ type DB struct {
 	counts   countCache
 	stmts    stmtCache
 	ext      external
+	group    groupCommit   // SQLite: batches concurrent write transactions
+	ckpt     *checkpointer // SQLite: WAL checkpoints off the writer
 }
 
 // ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL.
@@ -86,7 +88,8 @@ func Open(ctx context.Context, url string) (*DB, error) {
 			}
 		}
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_time_format=sqlite"
-		w, err := sql.Open("sqlite", "file:"+dsn+"?"+pragmas+"&_txlock=immediate")
+		// The writer never checkpoints itself (see checkpoint.go).
+		w, err := sql.Open("sqlite", "file:"+dsn+"?"+pragmas+"&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 		if err != nil {
 			return nil, err
 		}
@@ -106,6 +109,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.counts.ttl = 10 * time.Minute
 		db.counts.ext = &db.ext.gen
 		if err := db.watchExternal(dsn); err != nil {
+			return nil, err
+		}
+		if err := db.startCheckpoints(dsn, pragmas); err != nil {
+			db.Close()
 			return nil, err
 		}
 	}
@@ -134,6 +141,7 @@ func Redact(u string) string {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stopExternal()
+	db.stopCheckpoints()
 	db.stmts.close()
 	var err error
 	if db.R != nil {
@@ -202,6 +210,9 @@ type Conn struct {
 	// missed collects statements a transaction ran unprepared; they are
 	// prepared once the transaction has released the writer.
 	missed *[]string
+	// detach: statements ignore their context's cancellation (a callback
+	// of a group commit, see groupcommit.go).
+	detach bool
 }
 
 // Reader returns a Conn on the reader pool.
@@ -240,6 +251,9 @@ func (c Conn) stmt(ctx context.Context, q string) *sql.Stmt {
 // Exec runs a statement.
 func (c Conn) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	countStatement(ctx)
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	q = c.db.Q(q)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -250,6 +264,9 @@ func (c Conn) Exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 // Query runs a query.
 func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	countStatement(ctx)
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	q = c.db.Q(q)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -260,6 +277,9 @@ func (c Conn) Query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 // QueryRow runs a single-row query.
 func (c Conn) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	countStatement(ctx)
+	if c.detach {
+		ctx = context.WithoutCancel(ctx)
+	}
 	q = c.db.Q(q)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -317,10 +337,19 @@ func (sc *stmtCache) close() {
 
 // Tx runs fn in a write transaction: it commits when fn returns nil and
 // rolls back otherwise, so a change and its activity log and outbox entries
-// land together or not at all.
+// land together or not at all. On SQLite concurrent callers share one
+// transaction and one commit (groupcommit.go), and fn may be run again
+// when another caller's failure forces the shared transaction to start
+// over: fn must keep its effects inside the transaction and in variables
+// it sets afresh each time.
 func (db *DB) Tx(ctx context.Context, fn func(tx Conn) error) error {
 	var missed []string
-	err := db.tx(ctx, fn, &missed)
+	var err error
+	if db.Dialect == dialect.SQLite {
+		err = db.groupTx(ctx, fn, &missed)
+	} else {
+		err = db.tx(ctx, fn, &missed)
+	}
 	// Only now, with the transaction finished and the writer free, can the
 	// statements it ran unprepared be prepared for next time.
 	for _, q := range missed {
