@@ -248,23 +248,20 @@ var ErrNotFound = errors.New("not found")
 // List runs an Index: the page of rows (without embeds) and its total.
 func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.Params) (*Page, error) {
 	d := c.db.Dialect
-	from := res.Table + " t"
 	exact := int64(-1)
-	where, args := s.Cond(res, "t")
-	compile := query.Where
+	search := false  // a trigram search drives the filter (SQLite)
+	planFTS := false // start from the FTS matches instead of walking the order's index
+	var plan string  // the search's plan key (searchplan.go), for common terms
+	var est int64    // FTS matches of the search term
 	if col, val, whole, ok := query.SearchTerm(d, p.Filter); ok {
-		est, single, err := c.searchEstimate(ctx, s, res, col, val)
+		var single bool
+		var err error
+		est, single, err = c.searchEstimate(ctx, s, res, col, val)
 		if err != nil {
 			return nil, err
 		}
-		if est <= searchDriveMax {
-			// A rare term: start from its FTS matches (rowid lookups).
-			from += " NOT INDEXED"
-		} else {
-			// A common one: walk the order's index with LIKE and stop at
-			// the page's end; the FTS match list would cost more to build.
-			compile = query.WhereWithoutSearchIndex
-		}
+		search = true
+		planFTS = est <= searchDriveMax // a rare term: rowid lookups from its matches
 		// The FTS match count is the exact total when the search is the
 		// whole filter, the table holds only this company, the caller may
 		// read all of it, and the term is ASCII (FTS and LIKE fold alike).
@@ -272,26 +269,49 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 			exact = est
 		}
 	}
-	if p.Filter != nil {
-		w, a := compile(d, res, "t", p.Filter, s.Cond)
-		where += " AND (" + w + ")"
-		args = append(args, a...)
+	// build assembles the page query with or without the FTS match list.
+	build := func(fts bool) (from, where string, args []any, q string, qargs []any) {
+		from = res.Table + " t"
+		compile := query.Where
+		if search && fts {
+			from += " NOT INDEXED"
+		} else if search {
+			compile = query.WhereWithoutSearchIndex
+		}
+		where, args = s.Cond(res, "t")
+		if p.Filter != nil {
+			w, a := compile(d, res, "t", p.Filter, s.Cond)
+			where += " AND (" + w + ")"
+			args = append(args, a...)
+		}
+		if p.HasAfter {
+			where += " AND t.id > ?"
+			args = append(args, p.After)
+		}
+		var order string
+		var oargs []any
+		if p.HasAfter {
+			order = "t.id ASC"
+		} else {
+			order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
+		}
+		q = "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+		qargs = append(append(append([]any{}, args...), oargs...), p.Limit, p.Offset)
+		return
 	}
-	if p.HasAfter {
-		where += " AND t.id > ?"
-		args = append(args, p.After)
+	from, where, args, q, qargs := build(planFTS)
+	if search && !planFTS && p.Limit > 0 {
+		// A common term: walk the order's index with LIKE and stop at the
+		// page's end, unless measurements showed its matches sort late.
+		plan, _ = c.db.counts.key(s.CompanyID, nil, q, qargs)
+		if c.db.plans.useFTS(plan, est) {
+			planFTS = true
+			from, where, args, q, qargs = build(true)
+		}
 	}
-	var order string
-	var oargs []any
-	if p.HasAfter {
-		order = "t.id ASC"
-	} else {
-		order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
-	}
-	q := "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-	qargs := append(append(append([]any{}, args...), oargs...), p.Limit, p.Offset)
 	page := &Page{Limit: p.Limit, Offset: p.Offset, Rows: []*Row{}}
 	if p.Limit > 0 {
+		start := time.Now()
 		rows, err := c.Query(ctx, q, qargs...)
 		if err != nil {
 			return nil, err
@@ -299,6 +319,9 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 		page.Rows, _, err = c.scanRows(rows, res, 0)
 		if err != nil {
 			return nil, err
+		}
+		if search && (plan != "" || planFTS) {
+			c.db.plans.record(plan, planFTS, time.Since(start), est)
 		}
 	}
 	if p.Total {

@@ -49,6 +49,7 @@ type DB struct {
 	rebindMu sync.RWMutex
 	rebind   map[string]string
 	counts   countCache
+	plans    searchPlans // SQLite: learned plans of common-term searches
 	stmts    stmtCache
 	ext      external
 	group    groupCommit   // SQLite: batches concurrent write transactions

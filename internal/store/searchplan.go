@@ -1,0 +1,98 @@
+package store
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Search plans on SQLite. A `like` search on a trigram-indexed field can
+// run two ways with the same result: walk the order's index and test every
+// row with LIKE until the page is full (cost: the rows before the page's
+// last match), or start from the FTS matches and sort them (cost: every
+// match). The FTS match count tells the second cost in advance; the first
+// depends on where in the order the matches fall: a term found in every
+// fortieth name is cheap to walk to if those names spread over the order,
+// and costs a walk over nearly the whole company if they all sort last.
+// Neither is knowable from SQLite's statistics, so for common terms (rare
+// ones always start from FTS) the store measures: a query runs the walk
+// first; if the walk took longer than the FTS plan is expected to, the
+// next run of the same query tries the FTS plan, and from then on the
+// faster of the two measured runs wins. Plans only decide speed, never
+// results, so they outlive writes and are relearned after planTTL.
+const (
+	planTTL     = time.Minute
+	planEntries = 10000
+)
+
+type searchPlans struct {
+	mu sync.Mutex
+	m  map[string]*searchPlan
+	// perMatch is what the FTS plan costs per match (EWMA over its runs,
+	// nanoseconds); it predicts the FTS plan of a query not yet tried.
+	perMatch atomic.Int64
+}
+
+type searchPlan struct {
+	walk, fts time.Duration // measured runs (0: not yet)
+	at        time.Time
+}
+
+// initialPerMatch is the FTS plan's cost per match before any was measured
+// (modernc.org/sqlite on a 2-core machine: about 4 µs).
+const initialPerMatch = 4 * time.Microsecond
+
+// useFTS tells whether the query key, whose term has est FTS matches,
+// should start from the FTS matches.
+func (p *searchPlans) useFTS(key string, est int64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e := p.m[key]
+	if e == nil || time.Since(e.at) > planTTL || e.walk == 0 {
+		return false
+	}
+	if e.fts == 0 {
+		return e.walk > time.Duration(est)*p.costPerMatch()
+	}
+	return e.fts < e.walk
+}
+
+func (p *searchPlans) costPerMatch() time.Duration {
+	if n := p.perMatch.Load(); n > 0 {
+		return time.Duration(n)
+	}
+	return initialPerMatch
+}
+
+// record notes how long a plan took for key ("": only feed perMatch).
+func (p *searchPlans) record(key string, fts bool, took time.Duration, est int64) {
+	if fts && est > 0 {
+		per := int64(took) / est
+		old := p.perMatch.Load()
+		if old == 0 {
+			old = int64(initialPerMatch)
+		}
+		p.perMatch.Store(old + (per-old)/8)
+	}
+	if key == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil || len(p.m) >= planEntries {
+		p.m = map[string]*searchPlan{}
+	}
+	e := p.m[key]
+	if e == nil || time.Since(e.at) > planTTL {
+		e = &searchPlan{at: time.Now()}
+		p.m[key] = e
+	}
+	if took <= 0 {
+		took = 1
+	}
+	if fts {
+		e.fts = took
+	} else {
+		e.walk = took
+	}
+}
