@@ -60,7 +60,7 @@ func Record(res *schema.Resource, row *store.Row, p *query.Params) []byte {
 	if p != nil {
 		show, with, count = p.Show, p.With, p.Count
 	}
-	r.record(res, row, show, with, count)
+	r.record(res, row, show, showRels(show), with, count)
 	return r.buf.Bytes()
 }
 
@@ -79,7 +79,7 @@ func (r *Renderer) page(res *schema.Resource, page *store.Page, show *query.Show
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		r.record(res, row, show, with, count)
+		r.record(res, row, show, showRels(show), with, count)
 	}
 	b.WriteString(`],"limit":`)
 	b.WriteString(strconv.Itoa(page.Limit))
@@ -92,6 +92,13 @@ func (r *Renderer) page(res *schema.Resource, page *store.Page, show *query.Show
 	b.WriteString(`,"offset":`)
 	b.WriteString(strconv.Itoa(page.Offset))
 	b.WriteByte('}')
+}
+
+func showRels(show *query.ShowNode) []*query.ShowRel {
+	if show == nil {
+		return nil
+	}
+	return show.Rels
 }
 
 func (r *Renderer) key(first *bool, k string) {
@@ -128,7 +135,11 @@ func (r *Renderer) value(v any) {
 	}
 }
 
-func (r *Renderer) record(res *schema.Resource, row *store.Row, show *query.ShowNode, with []*query.WithNode, count []*schema.Relation) {
+// record writes one record: the fields of fields (nil: all of them), the
+// relations of with (whole records, as with asks), then the relations of
+// showRels that with did not load, then counts. A relation named in both
+// with and show is embedded whole, with show's relations below it added.
+func (r *Renderer) record(res *schema.Resource, row *store.Row, fields *query.ShowNode, showRels []*query.ShowRel, with []*query.WithNode, count []*schema.Relation) {
 	b := &r.buf
 	if row == nil {
 		b.WriteString("null")
@@ -136,8 +147,8 @@ func (r *Renderer) record(res *schema.Resource, row *store.Row, show *query.Show
 	}
 	b.WriteByte('{')
 	first := true
-	if show != nil {
-		for _, f := range show.Fields {
+	if fields != nil {
+		for _, f := range fields.Fields {
 			r.key(&first, f.Name)
 			r.value(JSONValue(f, row.Vals[f.Name]))
 		}
@@ -154,16 +165,20 @@ func (r *Renderer) record(res *schema.Resource, row *store.Row, show *query.Show
 	for _, n := range with {
 		done[n.Rel.Name] = true
 		r.key(&first, n.Rel.Name)
-		r.embed(n.Target, row.Embeds[n.Rel.Name], nil, n.Children)
-	}
-	if show != nil {
-		for _, sr := range show.Rels {
-			if done[sr.Rel.Name] {
-				continue
+		var below []*query.ShowRel
+		for _, sr := range showRels {
+			if sr.Rel.Name == n.Rel.Name {
+				below = sr.Node.Rels
 			}
-			r.key(&first, sr.Rel.Name)
-			r.embed(schema.Get(sr.Rel.Target), row.Embeds[sr.Rel.Name], sr.Node, nil)
 		}
+		r.embed(n.Target, row.Embeds[n.Rel.Name], nil, below, n.Children)
+	}
+	for _, sr := range showRels {
+		if done[sr.Rel.Name] {
+			continue
+		}
+		r.key(&first, sr.Rel.Name)
+		r.embed(schema.Get(sr.Rel.Target), row.Embeds[sr.Rel.Name], sr.Node, sr.Node.Rels, nil)
 	}
 	for _, rel := range count {
 		r.key(&first, rel.Name+"_count")
@@ -172,12 +187,12 @@ func (r *Renderer) record(res *schema.Resource, row *store.Row, show *query.Show
 	b.WriteByte('}')
 }
 
-func (r *Renderer) embed(target *schema.Resource, v any, show *query.ShowNode, children []*query.WithNode) {
+func (r *Renderer) embed(target *schema.Resource, v any, fields *query.ShowNode, showRels []*query.ShowRel, children []*query.WithNode) {
 	switch x := v.(type) {
 	case *store.Row:
-		r.record(target, x, show, children, nil)
+		r.record(target, x, fields, showRels, children, nil)
 	case *store.Page:
-		r.page(target, x, show, children, nil)
+		r.page(target, x, fields, children, nil)
 	case nil:
 		r.buf.WriteString("null")
 	default:

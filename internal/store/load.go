@@ -49,15 +49,37 @@ func (c Conn) LoadShow(ctx context.Context, s Scope, res *schema.Resource, rows 
 	}
 	for _, sr := range node.Rels {
 		target := schema.Get(sr.Rel.Target)
-		children, err := c.loadToOne(ctx, s, res, rows, sr.Rel, target)
-		if err != nil {
-			return err
+		children, loaded := embedded(rows, sr.Rel.Name)
+		if !loaded {
+			var err error
+			if children, err = c.loadToOne(ctx, s, res, rows, sr.Rel, target); err != nil {
+				return err
+			}
 		}
 		if err := c.LoadShow(ctx, s, target, children, sr.Node); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// embedded returns the rows that with already embedded under name (a
+// relation named in both with and show is loaded once, by with, and show's
+// relations below it load on those rows).
+func embedded(rows []*Row, name string) ([]*Row, bool) {
+	var out []*Row
+	seen := map[*Row]bool{}
+	for _, r := range rows {
+		v, ok := r.Embeds[name]
+		if !ok {
+			return nil, false
+		}
+		if e, ok := v.(*Row); ok && e != nil && !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out, true
 }
 
 func setEmbed(r *Row, name string, v any) {
