@@ -94,11 +94,24 @@ func caller(r *http.Request) resource.Caller { return resource.NewCaller(auth.Fr
 // handler is an API handler that returns its error for the one renderer.
 type handler func(w http.ResponseWriter, r *http.Request, c resource.Caller) error
 
-func serve(h handler) http.HandlerFunc {
+func serve(res *schema.Resource, h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r, caller(r)); err != nil {
+			errorWeight(w, r, res)
 			respond.Error(w, r, err)
 		}
+	}
+}
+
+// errorWeight sets X-Eager-Loading-Weight on an error answer to a request
+// with with (query.md: every such response carries it), unless the
+// handler set it already.
+func errorWeight(w http.ResponseWriter, r *http.Request, res *schema.Resource) {
+	if w.Header().Get("X-Eager-Loading-Weight") != "" {
+		return
+	}
+	if n, ok := query.Weight(res, queryValues(r)); ok {
+		w.Header().Set("X-Eager-Loading-Weight", strconv.Itoa(n))
 	}
 }
 
@@ -116,7 +129,7 @@ func target(r *http.Request, c resource.Caller, res *schema.Resource, op schema.
 }
 
 func (a *API) index(res *schema.Resource) http.HandlerFunc {
-	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+	return serve(res, func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
 		if _, err := target(r, c, res, schema.OpIndex); err != nil {
 			return err
 		}
@@ -159,7 +172,7 @@ func (a *API) showParams(r *http.Request, c resource.Caller, res *schema.Resourc
 }
 
 func (a *API) show(res *schema.Resource) http.HandlerFunc {
-	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+	return serve(res, func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
 		id, err := target(r, c, res, schema.OpShow)
 		if err != nil {
 			return err
@@ -198,7 +211,7 @@ func readBody(r *http.Request) ([]byte, *resource.Body, error) {
 }
 
 func (a *API) create(res *schema.Resource) http.HandlerFunc {
-	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+	return serve(res, func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
 		if _, err := target(r, c, res, schema.OpCreate); err != nil {
 			return err
 		}
@@ -245,7 +258,7 @@ func (a *API) create(res *schema.Resource) http.HandlerFunc {
 }
 
 func (a *API) update(res *schema.Resource) http.HandlerFunc {
-	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+	return serve(res, func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
 		id, err := target(r, c, res, schema.OpUpdate)
 		if err != nil {
 			return err
@@ -271,7 +284,7 @@ func (a *API) update(res *schema.Resource) http.HandlerFunc {
 }
 
 func (a *API) delete(res *schema.Resource) http.HandlerFunc {
-	return serve(func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
+	return serve(res, func(w http.ResponseWriter, r *http.Request, c resource.Caller) error {
 		id, err := pathID(r) // the service checks the scope (and says 404 before 403)
 		if err != nil {
 			return err
@@ -323,7 +336,11 @@ func (a *API) permissions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := query.ParseIndex(schema.Permission, queryValues(r), a.svc.Access(r.Context(), c))
+	if err == nil && p.HasAfter {
+		err = apierr.BadParam("after", 0, "q_unknown_field", "id") // keyset paging needs an id
+	}
 	if err != nil {
+		errorWeight(w, r, schema.Permission)
 		respond.Error(w, r, err)
 		return
 	}

@@ -47,3 +47,47 @@ func TestWithAndShowTogether(t *testing.T) {
 		wantEq(t, "create: user.role.name", at(m, "user.role.name"), "company_owner")
 	})
 }
+
+// TestAuditQueryFixes: the X-Eager-Loading-Weight header on error answers,
+// address.company, and the permission catalogue without id or timestamps.
+func TestAuditQueryFixes(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Audit")
+		for _, c := range []struct {
+			method, path string
+			body         any
+			status       int
+			weight       string
+		}{
+			{"GET", "/api/customer?with=contacts,tasks,notes,emails,chances,appointments", nil, 400, "18"},
+			{"GET", "/api/customer/999999?with=user", nil, 404, "1"},
+			{"POST", "/api/customer?with=user.company", obj{"name": ""}, 422, "3"},
+			{"GET", "/api/customer?with=user,nope", nil, 400, "1"},
+			{"GET", "/api/permission?with=x", nil, 400, "0"},
+		} {
+			r := f.do(t, c.method, c.path, c.body).Status(c.status)
+			wantEq(t, c.path+" weight header", r.Header.Get("X-Eager-Loading-Weight"), c.weight)
+		}
+		f.do(t, "PATCH", p("/api/customer/%d", f.customer), obj{"address": obj{"city": "Utrecht"}}).Status(200)
+		r := f.do(t, "GET", p("/api/customer/%d?with=address.company", f.customer), nil).Status(200)
+		wantEq(t, "address.company.name", at(r.JSON(), "address.company.name"), "Audit")
+		wantEq(t, "weight", r.Header.Get("X-Eager-Loading-Weight"), "3")
+		m := f.do(t, "GET", p("/api/customer/%d?show=name,address.company.name", f.customer), nil).Status(200).JSON()
+		wantEq(t, "show address.company.name", at(m, "address.company.name"), "Audit")
+
+		for _, q := range []struct{ query, param string }{
+			{"filter=id:eq:1", "filter"},
+			{"filter=created_at:gt:2020-01-01", "filter"},
+			{"order_by=id:desc", "order_by"},
+			{"show=id", "show"},
+			{"after=5", "after"},
+		} {
+			want400(t, f.do(t, "GET", "/api/permission?"+q.query, nil), q.param, 0)
+		}
+		data := f.do(t, "GET", "/api/permission?order_by=name:desc&limit=3", nil).Status(200).Data()
+		if len(data) != 3 || data[0]["name"] != "webhook.update.all" || has(data[0], "id") {
+			t.Errorf("permissions by name desc: %v", data)
+		}
+	})
+}

@@ -69,13 +69,16 @@ func parseShowParam(res *schema.Resource, s string, acc Access) (*ShowNode, erro
 		}
 		segs := splitPath(it.s, it.pos)
 		node, cur := b, res
-		for _, seg := range segs[:len(segs)-1] {
+		for i, seg := range segs[:len(segs)-1] {
 			rel := cur.Relation(seg.s)
 			if rel == nil || rel.Kind == schema.Special {
 				return nil, bad("show", s, seg.pos, "q_unknown_relation", seg.s)
 			}
 			if rel.Kind == schema.ToMany {
 				return nil, bad("show", s, seg.pos, "q_show_to_many", seg.s)
+			}
+			if i >= MaxHops {
+				return nil, bad("show", s, seg.pos, "q_path_too_long", MaxHops)
 			}
 			if !acc.Readable(rel) {
 				return nil, bad("show", s, seg.pos, "q_relation_forbidden", seg.s)
@@ -102,7 +105,7 @@ type showBuilder struct {
 
 func newShowBuilder(res *schema.Resource) *showBuilder {
 	b := &showBuilder{node: &ShowNode{}, fields: map[string]bool{}, rels: map[string]*showBuilder{}}
-	b.add(res.Field("id"))
+	b.add(res.IDField())
 	return b
 }
 

@@ -13,4 +13,7 @@ var Address = register(&Resource{
 		str("city"),
 		{Name: "country", Type: Country, Default: "NL"},
 	},
+	Relations: []*Relation{
+		{Name: "company", Kind: ToOne, Target: "company", Key: "company_id", ReadScope: "-"},
+	},
 })

@@ -92,6 +92,20 @@ func (f *Field) Filterable() bool {
 // Writable reports whether a client may send the field.
 func (f *Field) Writable() bool { return !f.ReadOnly }
 
+// MayBeNull reports whether a stored value of the field can be NULL: not
+// for id and the timestamps, nor where a write may not set null
+// (Required, NotNull, a Default, booleans: resource.convert's rule).
+// Server-written columns that are never NULL must say NotNull: ordering
+// adds NULLS FIRST/LAST on PostgreSQL exactly where this is true, and only
+// there do the sort indexes say NULLS FIRST.
+func (f *Field) MayBeNull() bool {
+	switch f.Name {
+	case "id", "created_at", "updated_at":
+		return false
+	}
+	return !(f.Required || f.NotNull || f.Default != nil || f.Type == Bool)
+}
+
 // RelKind tells how a relation is embedded by `with`.
 type RelKind int
 
@@ -305,6 +319,15 @@ func register(r *Resource) *Resource {
 	return r
 }
 
+// IDField is the field that identifies a record: id, or for the virtual
+// permission catalogue its first field (name).
+func (r *Resource) IDField() *Field {
+	if f := r.fieldIdx["id"]; f != nil {
+		return f
+	}
+	return r.Fields[0]
+}
+
 // Get returns the named resource or nil.
 func Get(name string) *Resource { return reg.byName[name] }
 
@@ -328,7 +351,9 @@ func init() {
 	// Index fields and derive to-one relations from Ref fields once every
 	// resource file's var block has run (package vars initialise before init).
 	for _, r := range reg.order {
-		r.Fields = append(common()[:1], append(r.Fields, common()[1:]...)...)
+		if !r.Virtual { // the permission catalogue has no id or timestamps: name is its identity
+			r.Fields = append(common()[:1], append(r.Fields, common()[1:]...)...)
+		}
 		r.fieldIdx = map[string]*Field{}
 		r.relIdx = map[string]*Relation{}
 		for _, f := range r.Fields {
