@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cirqll/core/internal/apitest"
@@ -88,6 +89,40 @@ func TestAuditQueryFixes(t *testing.T) {
 		data := f.do(t, "GET", "/api/permission?order_by=name:desc&limit=3", nil).Status(200).Data()
 		if len(data) != 3 || data[0]["name"] != "webhook.update.all" || has(data[0], "id") {
 			t.Errorf("permissions by name desc: %v", data)
+		}
+	})
+}
+
+// TestMalformedBodies: a malformed body is a 400 whose detail is in the
+// request's language too; an unpaired \u surrogate is malformed, not
+// quietly stored as U+FFFD.
+func TestMalformedBodies(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		a := e.Company("Bodies")
+		for _, c := range []struct{ body, en, nl string }{
+			{`{"name":"a","name":"b"}`, `the key "name" is given twice`, `de sleutel "name" komt twee keer voor`},
+			{`{"name":"\ud800"}`, "not valid UTF-8", "geen geldige UTF-8"},
+			{`{"name":"\udc00x"}`, "not valid UTF-8", "geen geldige UTF-8"},
+			{`{"name":"a"} {}`, "more after the object", "nog iets na het object"},
+			{`["a"]`, "not an object", "geen object"},
+			{`{"name":`, "ends too early", "te vroeg op"},
+			{`{"name" "a"}`, "syntax error at byte", "syntaxfout bij byte"},
+		} {
+			for lang, want := range map[string]string{"en": c.en, "nl": c.nl} {
+				r := a.Do("POST", "/api/customer", a.Token, c.body, "Accept-Language: "+lang).Status(400)
+				if msg, _ := r.JSON()["message"].(string); !strings.Contains(msg, want) || (lang == "nl" && strings.Contains(msg, "given")) {
+					t.Errorf("%s %s: message %q, want it to contain %q", lang, c.body, msg, want)
+				}
+			}
+		}
+		// a proper pair is fine
+		m := a.Do("POST", "/api/customer", a.Token, `{"name":"\ud83d\ude00 BV"}`).Status(201).JSON()
+		wantEq(t, "emoji name", m["name"], "😀 BV")
+		// Laravel's summary: singular for one more error
+		r := a.Do("POST", "/api/customer", a.Token, obj{"name": "", "email": "x"}, "Accept-Language: en").Status(422)
+		if msg := r.JSON()["message"].(string); !strings.HasSuffix(msg, "(and 1 more error)") {
+			t.Errorf("summary %q", msg)
 		}
 	})
 }

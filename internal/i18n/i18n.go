@@ -35,6 +35,16 @@ func Register(lang string, msgs map[string]string) {
 	}
 }
 
+// Nested is a message argument that is itself translated (a detail inside
+// a message: "The request body is not a valid JSON object: <detail>").
+type Nested struct {
+	Key  string
+	Args []any
+}
+
+// N builds a Nested argument.
+func N(key string, args ...any) Nested { return Nested{Key: key, Args: args} }
+
 // T translates key into lang, formatting args with fmt verbs. A key missing
 // in lang falls back to English, then to the key itself.
 func T(lang, key string, args ...any) string {
@@ -49,6 +59,15 @@ func T(lang, key string, args ...any) string {
 	}
 	if len(args) == 0 {
 		return s
+	}
+	copied := false
+	for i, a := range args {
+		if n, ok := a.(Nested); ok {
+			if !copied { // never change the caller's slice
+				args, copied = append([]any(nil), args...), true
+			}
+			args[i] = T(lang, n.Key, n.Args...)
+		}
 	}
 	return fmt.Sprintf(s, args...)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/cirqll/core/internal/apierr"
+	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/schema"
 	"github.com/cirqll/core/internal/store"
 )
@@ -30,41 +32,42 @@ type Body struct {
 }
 
 // DecodeBody parses a request body that must be one JSON object. Malformed
-// JSON, invalid UTF-8, a key given twice (at any depth) or a non-object is
-// a 400, as the contract says.
+// JSON, invalid UTF-8 (an unpaired \u surrogate escape included), a key
+// given twice (at any depth) or a non-object is a 400, as the contract
+// says; the detail is translated like every message.
 func DecodeBody(b []byte) (*Body, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return &Body{Raw: map[string]json.RawMessage{}}, nil
 	}
-	if !utf8.Valid(b) {
-		return nil, apierr.New(400, "malformed_json", "invalid UTF-8")
+	if !utf8.Valid(b) || loneSurrogate(b) {
+		return nil, malformed(i18n.N("mj_utf8"))
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := checkValue(dec, 0); err != nil {
-		return nil, apierr.New(400, "malformed_json", err.Error())
+		return nil, malformed(jsonDetail(err, dec))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, apierr.New(400, "malformed_json", "trailing data after the object")
+		return nil, malformed(i18n.N("mj_trailing"))
 	}
 	trim := bytes.TrimSpace(b)
 	if trim[0] != '{' {
-		return nil, apierr.New(400, "malformed_json", "the body is not an object")
+		return nil, malformed(i18n.N("mj_not_object"))
 	}
 	body := &Body{Raw: map[string]json.RawMessage{}}
 	dec = json.NewDecoder(bytes.NewReader(trim))
 	if _, err := dec.Token(); err != nil {
-		return nil, apierr.New(400, "malformed_json", err.Error())
+		return nil, malformed(jsonDetail(err, dec))
 	}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return nil, apierr.New(400, "malformed_json", err.Error())
+			return nil, malformed(jsonDetail(err, dec))
 		}
 		k := t.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, apierr.New(400, "malformed_json", err.Error())
+			return nil, malformed(jsonDetail(err, dec))
 		}
 		body.Keys = append(body.Keys, k)
 		body.Raw[k] = raw
@@ -72,10 +75,83 @@ func DecodeBody(b []byte) (*Body, error) {
 	return body, nil
 }
 
+func malformed(detail i18n.Nested) error {
+	return apierr.New(http.StatusBadRequest, "malformed_json", detail)
+}
+
+// errDuplicateKey and errTooDeep are checkValue's own refusals.
+type errDuplicateKey string
+
+func (e errDuplicateKey) Error() string { return fmt.Sprintf("the key %q is given twice", string(e)) }
+
+var errTooDeep = errors.New("nested too deeply")
+
+// jsonDetail turns a decoding error into a translatable detail.
+func jsonDetail(err error, dec *json.Decoder) i18n.Nested {
+	var dup errDuplicateKey
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &dup):
+		return i18n.N("mj_duplicate", string(dup))
+	case errors.Is(err, errTooDeep):
+		return i18n.N("mj_deep", 64)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return i18n.N("mj_truncated")
+	case errors.As(err, &syn):
+		return i18n.N("mj_syntax", syn.Offset)
+	}
+	return i18n.N("mj_syntax", dec.InputOffset())
+}
+
+// loneSurrogate reports a \u escape of a UTF-16 surrogate that is not part
+// of a pair: encoding/json would quietly store U+FFFD instead.
+func loneSurrogate(b []byte) bool {
+	if !bytes.Contains(b, []byte(`\u`)) {
+		return false
+	}
+	hex4 := func(i int) (int, bool) {
+		if i+4 > len(b) {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
+		return int(n), err == nil
+	}
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(b):
+			if b[i+1] != 'u' {
+				i++ // \", \\ and the like
+				continue
+			}
+			u, ok := hex4(i + 2)
+			if !ok {
+				continue // the decoder reports it
+			}
+			i += 5
+			switch {
+			case u >= 0xDC00 && u <= 0xDFFF:
+				return true
+			case u >= 0xD800 && u <= 0xDBFF:
+				if i+6 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' {
+					return true
+				}
+				if lo, ok := hex4(i + 3); !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return true
+				}
+				i += 6
+			}
+		}
+	}
+	return false
+}
+
 // checkValue walks one JSON value, refusing duplicate keys and deep nesting.
 func checkValue(dec *json.Decoder, depth int) error {
 	if depth > 64 {
-		return errors.New("nested too deeply")
+		return errTooDeep
 	}
 	t, err := dec.Token()
 	if err != nil {
@@ -95,7 +171,7 @@ func checkValue(dec *json.Decoder, depth int) error {
 			}
 			k, _ := kt.(string)
 			if seen[k] {
-				return fmt.Errorf("the key %q is given twice", k)
+				return errDuplicateKey(k)
 			}
 			seen[k] = true
 			if err := checkValue(dec, depth+1); err != nil {

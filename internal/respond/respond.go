@@ -88,7 +88,10 @@ func Body(lang string, e *apierr.Error) map[string]any {
 		}
 		out["errors"] = fields
 		// Laravel's message: the first error, plus how many more.
-		if n > 1 {
+		switch {
+		case n == 2:
+			first += " " + i18n.T(lang, "and_one_more_error")
+		case n > 2:
 			first += " " + i18n.T(lang, "and_more_errors", n-1)
 		}
 		if first != "" {
@@ -131,6 +134,6 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func init() {
-	i18n.Register("en", map[string]string{"and_more_errors": "(and %d more errors)"})
-	i18n.Register("nl", map[string]string{"and_more_errors": "(en nog %d fouten)"})
+	i18n.Register("en", map[string]string{"and_more_errors": "(and %d more errors)", "and_one_more_error": "(and 1 more error)"})
+	i18n.Register("nl", map[string]string{"and_more_errors": "(en nog %d fouten)", "and_one_more_error": "(en nog 1 fout)"})
 }
