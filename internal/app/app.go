@@ -30,9 +30,12 @@ type App struct {
 	OAuth   *oauth.Server
 	Service *resource.Service
 	API     *httpapi.API
-	Handler http.Handler
-	Log     *slog.Logger
-	closers []func() error
+	// Webhooks is the delivery machinery; its Mount adds the routes that
+	// webhook.Routes documents.
+	Webhooks *webhook.System
+	Handler  http.Handler
+	Log      *slog.Logger
+	closers  []func() error
 	// Starters run background work (webhook delivery) once serving starts;
 	// they stop when ctx ends or Stop is called.
 	Starters []func(ctx context.Context) error
@@ -86,11 +89,14 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
+	a.Webhooks = hooks
 	a.Service.Events = hooks
 	a.Starters = append(a.Starters, hooks.Start)
 	a.OnStop(hooks.Stop)
 	mounts = append(mounts, hooks.Mount)
-	mounts = append(mounts, openapi.Mounter(func() []httpapi.Route { return a.API.Routes() }))
+	// The document covers the generated routes and the ones mounted above
+	// by other packages (OAuth's are built into the openapi package).
+	mounts = append(mounts, openapi.Mounter(func() []httpapi.Route { return a.API.Routes() }, webhook.Routes()...))
 	mounts = append(mounts, pages.New(a.OAuth, a.Service, cfg).Mount)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -155,9 +155,14 @@ func recordSchema(res *schema.Resource) *Schema {
 			p = Nullable(Ref(typeName(rel.Target)))
 			p.Description = "With with=" + rel.Name + ": the " + human(rel.Target) + " (or null); with show=" + rel.Name + ".<field>, only those fields."
 			if res.Field(rel.Key) == nil && !seen[rel.Key] {
+				// A key that is no field of its own (a user's company_id):
+				// responses carry it only next to show=<relation>.<field>
+				// (query.md), never otherwise, and the schema says so.
 				seen[rel.Key] = true
-				k := &Schema{Types: []string{"integer"}, Format: "int64", ReadOnly: true, Description: "Only with show=" + rel.Name + ".<field>: the key of " + rel.Name + "."}
+				only := "Only with show=" + rel.Name + ".<field>"
+				k := &Schema{Types: []string{"integer"}, Format: "int64", ReadOnly: true, Description: only + ": the key of " + rel.Name + "; absent otherwise."}
 				s.Properties = append(s.Properties, P(rel.Key, k))
+				s.Description = join(s.Description, rel.Key+" is not a field of its own: it is present only with show="+rel.Name+".<field>.")
 			}
 		case schema.ToMany:
 			p = Ref(typeName(rel.Target) + "List")

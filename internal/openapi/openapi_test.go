@@ -29,6 +29,7 @@ import (
 	"github.com/cirqll/core/internal/httpapi"
 	"github.com/cirqll/core/internal/openapi"
 	"github.com/cirqll/core/internal/schema"
+	"github.com/cirqll/core/internal/webhook"
 )
 
 // served fetches /openapi.json from a real server and loads it with
@@ -160,12 +161,31 @@ func TestEveryRouteDocumented(t *testing.T) {
 		}
 		delete(apiDoc, key{rt.Method, rt.Path})
 	}
+	// The /api routes webhook.System.Mount adds, read from its source and
+	// served by the real Mount, are documented too.
+	hookPatterns := mountPatterns(t, "webhook", "api.go")
+	if len(hookPatterns) < 3 {
+		t.Fatalf("only %d patterns found in webhook.System.Mount", len(hookPatterns))
+	}
+	hooks := http.NewServeMux()
+	s.e.App.Webhooks.Mount(hooks, func(h http.Handler) http.Handler { return h })
+	for _, p := range hookPatterns {
+		method, path, _ := strings.Cut(p, " ")
+		if !apiDoc[key{method, path}] {
+			t.Errorf("route %s is not documented", p)
+		}
+		delete(apiDoc, key{method, path})
+		req, _ := http.NewRequest(method, "http://x"+pathArgs.Replace(path), nil)
+		if _, pat := hooks.Handler(req); pat != p {
+			t.Errorf("%s: served by pattern %q", p, pat)
+		}
+	}
 	for k := range apiDoc {
 		t.Errorf("%s %s is documented but not routed", k.method, k.path)
 	}
 
 	// The OAuth routes, read from oauth.Server.Mount's source...
-	patterns := mountPatterns(t)
+	patterns := mountPatterns(t, "oauth", "server.go")
 	if len(patterns) < 14 {
 		t.Fatalf("only %d patterns found in oauth.Server.Mount", len(patterns))
 	}
@@ -194,17 +214,21 @@ func TestEveryRouteDocumented(t *testing.T) {
 	mux := http.NewServeMux()
 	s.e.App.OAuth.Mount(mux)
 	for _, r := range openapi.OAuthRoutes() {
-		req, _ := http.NewRequest(r.Method, "http://x"+strings.NewReplacer("{id}", "1").Replace(r.Path), nil)
+		req, _ := http.NewRequest(r.Method, "http://x"+pathArgs.Replace(r.Path), nil)
 		if _, pat := mux.Handler(req); pat != r.Method+" "+r.Path {
 			t.Errorf("%s %s: served by pattern %q", r.Method, r.Path, pat)
 		}
 	}
 }
 
-// mountPatterns reads the string patterns of oauth.Server.Mount.
-func mountPatterns(t *testing.T) []string {
-	_, file, _, _ := runtime.Caller(0)
-	src := filepath.Join(filepath.Dir(file), "..", "oauth", "server.go")
+// pathArgs fills the wildcards of a route's path.
+var pathArgs = strings.NewReplacer("{id}", "1", "{delivery}", "2")
+
+// mountPatterns reads the string patterns of the Mount method in
+// internal/<pkg>/<file>.
+func mountPatterns(t *testing.T, pkg, file string) []string {
+	_, self, _, _ := runtime.Caller(0)
+	src := filepath.Join(filepath.Dir(self), "..", pkg, file)
 	f, err := parser.ParseFile(token.NewFileSet(), src, nil, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -420,7 +444,12 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		t.Fatalf("items %v", tpl["items"])
 	}
 	role := s.check(t, "POST", "/api/role?with=permissions", tok, map[string]any{"name": "Sales", "permissions": []string{"customer.read.all", "customer.update.own"}}, 201)
-	s.check(t, "POST", "/api/user", tok, map[string]any{"name": "Piet", "email": "piet@acme.nl", "password": "long-enough-pass", "role_id": role["id"], "locale": "en"}, 201)
+	piet := s.check(t, "POST", "/api/user", tok, map[string]any{"name": "Piet", "email": "piet@acme.nl", "password": "long-enough-pass", "role_id": role["id"], "locale": "en"}, 201)
+	s.plain(t, schema.User, s.check(t, "GET", "/api/user/"+id(piet), tok, nil, 200))
+	s.plain(t, schema.Customer, s.check(t, "GET", "/api/customer/"+cid, tok, nil, 200))
+	if u := s.check(t, "GET", "/api/user/"+id(piet)+"?show=name,company.name", tok, nil, 200); u["company_id"] == nil {
+		t.Errorf("show=company.name without company_id: %v", u)
+	}
 
 	if schema.Get("webhook") != nil && schema.Get("webhook").Has(schema.OpCreate) {
 		hook := s.check(t, "POST", "/api/webhook", tok, map[string]any{"url": "http://127.0.0.1:9/hook", "events": []string{"customer.created"}}, 201)
@@ -429,6 +458,11 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		}
 		s.check(t, "GET", "/api/webhook/"+id(hook)+"?with=deliveries", tok, nil, 200)
 		s.check(t, "GET", "/api/webhook", tok, nil, 200)
+		s.plain(t, schema.Webhook, s.check(t, "GET", "/api/webhook/"+id(hook), tok, nil, 200))
+		ping := s.check(t, "POST", "/api/webhook/"+id(hook)+"/test", tok, nil, 202)
+		s.check(t, "GET", "/api/webhook/"+id(hook)+"/deliveries?filter=event:eq:ping&limit=5", tok, nil, 200)
+		s.check(t, "POST", "/api/webhook/"+id(hook)+"/deliveries/"+id(ping)+"/retry", tok, nil, 202)
+		s.check(t, "POST", "/api/webhook/"+id(hook)+"/deliveries/999999/retry", tok, nil, 404)
 	}
 
 	// Reads, with embeds and counts at every kind.
@@ -527,6 +561,28 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	s.checkRaw(t, req, []byte("grant_type=client_credentials"), 401)
 }
 
+// plain checks that a record rendered without parameters has every
+// property its schema lists, except relations and counts (with=, count=)
+// and the keys the schema says appear only with show= (a user's
+// company_id): the document promises no field a response lacks.
+func (s *served) plain(t *testing.T, res *schema.Resource, rec map[string]any) {
+	t.Helper()
+	sc := s.doc.Components.Schemas[pascal(res.Name)].Value
+	optional := map[string]bool{}
+	for _, rel := range res.AllRelations() {
+		optional[rel.Name], optional[rel.Name+"_count"] = true, true
+	}
+	for name, p := range sc.Properties {
+		if _, ok := rec[name]; ok || optional[name] {
+			continue
+		}
+		if strings.HasPrefix(p.Value.Description, "Only with show=") && strings.Contains(sc.Description, name+" is not a field of its own") {
+			continue
+		}
+		t.Errorf("%s.%s is in the document but not in a plain response: %v", pascal(res.Name), name, rec)
+	}
+}
+
 // complete checks a record rendered without show has every readable field
 // (the document requires only id, since show= narrows the fields).
 func complete(t *testing.T, res *schema.Resource, rec map[string]any) {
@@ -599,6 +655,11 @@ func TestDocsPage(t *testing.T) {
 		}
 	}
 	for _, rt := range e.App.API.Routes() {
+		if !strings.Contains(page, "<code class=\"path\">"+rt.Path+"</code>") {
+			t.Errorf("no operation %s %s", rt.Method, rt.Path)
+		}
+	}
+	for _, rt := range webhook.Routes() {
 		if !strings.Contains(page, "<code class=\"path\">"+rt.Path+"</code>") {
 			t.Errorf("no operation %s %s", rt.Method, rt.Path)
 		}
