@@ -236,7 +236,9 @@ func (a *API) create(res *schema.Resource) http.HandlerFunc {
 		var out resource.Stored
 		replayed := false
 		if key := r.Header.Get("Idempotency-Key"); key != "" {
-			h := sha256.Sum256(append([]byte(r.URL.RawQuery+"\x00"), raw...))
+			// The fingerprint covers the route too: a key reused on another
+			// resource's Create is a different request (422), not a replay.
+			h := sha256.Sum256(append([]byte(res.Name+"\x00"+r.URL.RawQuery+"\x00"), raw...))
 			out, replayed, err = a.svc.Idempotent(r.Context(), c, res, key, hex.EncodeToString(h[:]), run)
 		} else {
 			out, err = run()

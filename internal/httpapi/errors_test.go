@@ -142,10 +142,17 @@ func TestErrors(t *testing.T) {
 			if s := at(f.do(t, "GET", "/api/customer?with=bogus", nil, "Accept-Language: nl").JSON(), "errors.0.message").(string); !strings.Contains(s, "Onbekende") {
 				t.Errorf("Dutch 400 message: %s", s)
 			}
-			// without the header: the user's locale (nl by default for new users)
+			// without the header: the user's locale, else the company setting
 			tok := f.a.TokenFor(f.user, "customer.read.all")
+			wantMessage(t, on(t, f.a.Do("GET", "/api/customer/999999", tok, nil)), 404, "Not found.") // company: en
+			f.do(t, "PATCH", "/api/setting", obj{"locale": "nl"}).Status(200)
+			wantMessage(t, on(t, f.a.Do("GET", "/api/customer/999999", tok, nil)), 404, "Niet gevonden.")
+			f.do(t, "PATCH", p("/api/user/%d", f.user), obj{"locale": "en"}).Status(200)
+			wantMessage(t, on(t, f.a.Do("GET", "/api/customer/999999", tok, nil)), 404, "Not found.")
+			f.do(t, "PATCH", p("/api/user/%d", f.user), obj{"locale": "nl"}).Status(200)
 			wantMessage(t, on(t, f.a.Do("GET", "/api/customer/999999", tok, nil)), 404, "Niet gevonden.")
 			wantMessage(t, on(t, f.a.Do("GET", "/api/customer/999999", tok, nil, "Accept-Language: en")), 404, "Not found.")
+			f.do(t, "PATCH", "/api/setting", obj{"locale": "en"}).Status(200)
 		})
 
 		t.Run("rate-limit headers everywhere", func(t *testing.T) {

@@ -151,7 +151,7 @@ func crudCases() []crudCase {
 		{res: "user",
 			minimal: func(f *fx) obj { return obj{"name": "Min User", "email": "min.user@crud.test"} },
 			defaults: func(f *fx) obj {
-				return obj{"locale": "nl", "timezone": "Europe/Amsterdam", "active": true, "role_id": roleID(f.e.T, f.a, "company_user"), "phone": nil}
+				return obj{"locale": nil, "timezone": "Europe/Amsterdam", "active": true, "role_id": roleID(f.e.T, f.a, "company_user"), "phone": nil}
 			},
 			full: func(f *fx) obj {
 				return obj{"name": "Full User", "email": "full.user@crud.test", "password": "a-long-password-1", "role_id": roleID(f.e.T, f.a, "company_viewer"),

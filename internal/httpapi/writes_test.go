@@ -411,7 +411,8 @@ func TestCustomFields(t *testing.T) {
 		// the key can be renamed, never emptied
 		want422(t, f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": nil}), "key")
 		want422(t, f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": " "}), "key")
-		wantEq(t, "key slug", f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": "Staff Count"}).Status(200).JSON()["key"], "staff_count")
+		want422(t, f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": "Staff Count"}), "key") // kept as sent, so it must be a key
+		wantEq(t, "key renamed", f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": "staff_count"}).Status(200).JSON()["key"], "staff_count")
 		f.do(t, "PATCH", p("/api/field/%d", num(employees["id"])), obj{"key": "employees"}).Status(200)
 
 		// options update replaces the list

@@ -49,7 +49,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 				t.Fatalf("authenticate: %v", err)
 			}
 			if p.CompanyID != e.company || p.UserID != e.owner || p.ClientID != c.ID || p.ClientPK != c.PK || p.TokenID == 0 ||
-				p.Locale != "en" || p.CompanyLocale != "en" || len(p.Scopes) != 2 {
+				p.Locale != "" || p.CompanyLocale != "en" || len(p.Scopes) != 2 { // the owner follows the company's locale
 				t.Fatalf("principal %+v", p)
 			}
 

@@ -521,7 +521,8 @@ func testLanguage(t *testing.T, e *apitest.Env) {
 	c.lang = "nl-NL,nl;q=0.9"
 	c.get("/login").status(200).has(`<html lang="nl">`, "Inloggen", "Wachtwoord")
 	c.post("/login", url.Values{"email": {"x@y.test"}, "password": {"nope"}}).has("Deze gegevens komen niet overeen met onze administratie.")
-	// The owner's locale is en: English pages even for a Dutch browser.
+	// The owner's own locale en wins over a Dutch browser.
+	tn.Do("PATCH", fmt.Sprintf("/api/user/%d", tn.OwnerID), tn.Token, map[string]any{"locale": "en"}).Status(200)
 	c.login(ownerEmail(t, e, tn), ownerPassword)
 	c.get("/settings/marketplace").has(`<html lang="en">`, "Marketplace", "Authorized apps")
 	// Switch the user's locale to nl.

@@ -25,7 +25,7 @@ const (
 	idemAbandoned = time.Minute
 )
 
-// Idempotent runs a Create once per (company, client, key) within 24 h: a
+// Idempotent runs a Create once per (company, client, user, key) within 24 h: a
 // repeat with the same body gets the first answer, with another body a 422,
 // and while the first is still running a 409. The key row is claimed before
 // the work starts, so concurrent duplicates create one record.
@@ -36,8 +36,8 @@ func (s *Service) Idempotent(ctx context.Context, c Caller, res *schema.Resource
 	w := s.DB.Writer()
 	d := s.DB.Dialect
 	for attempt := 0; ; attempt++ {
-		_, err := w.InsertSQL(ctx, "INSERT INTO idempotency_keys (company_id, client_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, ?, 0, ?)",
-			c.Scope.CompanyID, c.P.ClientID, key, hash, d.Time(store.Now()))
+		_, err := w.InsertSQL(ctx, "INSERT INTO idempotency_keys (company_id, client_id, user_id, idem_key, request_hash, status, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+			c.Scope.CompanyID, c.P.ClientID, c.P.UserID, key, hash, d.Time(store.Now()))
 		if err == nil {
 			break
 		}
@@ -46,10 +46,10 @@ func (s *Service) Idempotent(ctx context.Context, c Caller, res *schema.Resource
 		}
 		var status int
 		var gotHash string
-		var body, loc sql.NullString
+		var body, loc, etag sql.NullString
 		var created any
-		err = w.QueryRow(ctx, "SELECT request_hash, status, response_body, response_location, created_at FROM idempotency_keys WHERE company_id = ? AND client_id = ? AND idem_key = ?",
-			c.Scope.CompanyID, c.P.ClientID, key).Scan(&gotHash, &status, &body, &loc, &created)
+		err = w.QueryRow(ctx, "SELECT request_hash, status, response_body, response_location, response_etag, created_at FROM idempotency_keys WHERE company_id = ? AND client_id = ? AND user_id = ? AND idem_key = ?",
+			c.Scope.CompanyID, c.P.ClientID, c.P.UserID, key).Scan(&gotHash, &status, &body, &loc, &etag, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue // released meanwhile: claim it
 		}
@@ -59,8 +59,8 @@ func (s *Service) Idempotent(ctx context.Context, c Caller, res *schema.Resource
 		at := parseTime(created)
 		age := time.Since(at)
 		if age > idemTTL || (status == 0 && age > idemAbandoned) {
-			if _, err := w.Exec(ctx, "DELETE FROM idempotency_keys WHERE company_id = ? AND client_id = ? AND idem_key = ? AND created_at = ?",
-				c.Scope.CompanyID, c.P.ClientID, key, d.Time(at)); err != nil {
+			if _, err := w.Exec(ctx, "DELETE FROM idempotency_keys WHERE company_id = ? AND client_id = ? AND user_id = ? AND idem_key = ? AND created_at = ?",
+				c.Scope.CompanyID, c.P.ClientID, c.P.UserID, key, d.Time(at)); err != nil {
 				return Stored{}, false, err
 			}
 			continue
@@ -71,16 +71,16 @@ func (s *Service) Idempotent(ctx context.Context, c Caller, res *schema.Resource
 		if status == 0 {
 			return Stored{}, false, apierr.Conflict("idempotency_in_flight")
 		}
-		return Stored{Body: []byte(body.String), Location: loc.String}, true, nil
+		return Stored{Body: []byte(body.String), Location: loc.String, ETag: etag.String}, true, nil
 	}
 	out, err := run()
 	if err != nil {
 		// A failed request does not consume its key.
-		_, _ = w.Exec(context.WithoutCancel(ctx), "DELETE FROM idempotency_keys WHERE company_id = ? AND client_id = ? AND idem_key = ?", c.Scope.CompanyID, c.P.ClientID, key)
+		_, _ = w.Exec(context.WithoutCancel(ctx), "DELETE FROM idempotency_keys WHERE company_id = ? AND client_id = ? AND user_id = ? AND idem_key = ?", c.Scope.CompanyID, c.P.ClientID, c.P.UserID, key)
 		return Stored{}, false, err
 	}
-	_, err = w.Exec(context.WithoutCancel(ctx), "UPDATE idempotency_keys SET status = 201, response_body = ?, response_location = ? WHERE company_id = ? AND client_id = ? AND idem_key = ?",
-		string(out.Body), out.Location, c.Scope.CompanyID, c.P.ClientID, key)
+	_, err = w.Exec(context.WithoutCancel(ctx), "UPDATE idempotency_keys SET status = 201, response_body = ?, response_location = ?, response_etag = ? WHERE company_id = ? AND client_id = ? AND user_id = ? AND idem_key = ?",
+		string(out.Body), out.Location, out.ETag, c.Scope.CompanyID, c.P.ClientID, c.P.UserID, key)
 	return out, false, err
 }
 

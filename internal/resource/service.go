@@ -528,7 +528,10 @@ func (s *Service) log(ctx context.Context, tx store.Conn, c Caller, res *schema.
 	return nil
 }
 
-var keyRe = regexp.MustCompile(`[^a-z0-9]+`)
+var (
+	keyRe  = regexp.MustCompile(`[^a-z0-9]+`)
+	keyRe2 = regexp.MustCompile(`^[a-z0-9]+(_[a-z0-9]+)*$`) // what Slug gives
+)
 
 // Slug derives a custom field key from its name: lower case, accents
 // dropped ("Één adres" -> "een_adres"), other runs of characters "_".
@@ -866,6 +869,9 @@ func (s *Service) applyRules(v *apierr.Validation, res *schema.Resource, pw *pen
 func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, v *apierr.Validation, pw *pending) error {
 	switch res.Name {
 	case "user":
+		if _, sent := pw.vals["locale"]; !sent && pw.current == nil {
+			pw.vals["locale"] = nil // follow the company setting (not the column's old default)
+		}
 		if pwd, ok := pw.vals["password"].(string); ok {
 			pw.vals["password"] = auth.HashPassword(pwd)
 		}
@@ -895,6 +901,9 @@ func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *sch
 			}
 		}
 	case "role":
+		if v, sent := pw.vals["permissions"]; sent && v == nil {
+			pw.vals["permissions"] = []string{} // null clears the list
+		}
 		if l, ok := pw.vals["permissions"].([]string); ok {
 			known := map[string]bool{}
 			for _, sc := range schema.Scopes() {
@@ -922,14 +931,32 @@ func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *sch
 	case "field":
 		name, hasName := pw.vals["name"].(string)
 		if _, ok := pw.vals["key"]; !ok && pw.current == nil && hasName {
-			pw.vals["key"] = Slug(name)
-		}
-		if k, ok := pw.vals["key"].(string); ok {
-			k = Slug(k)
-			if k == "" {
-				v.Add("key", "v_required", "key")
+			// Derived from the name; a name without letters or digits
+			// (only CJK, say) gives none, and the client must send one.
+			if k := Slug(name); k != "" {
+				pw.vals["key"] = k
+			} else if !v.Has("key") {
+				v.Add("key", "v_key_underivable")
 			}
-			pw.vals["key"] = k
+		} else if k, ok := pw.vals["key"].(string); ok && !keyRe2.MatchString(k) {
+			// A key the client sends is kept as sent, so it must already
+			// be one: rewriting it would make its field_values unwritable.
+			v.Add("key", "v_key_format", "key")
+		}
+		if pw.current != nil {
+			// Values are stored as the field's type and model read them:
+			// neither may change under existing values.
+			for _, col := range []string{"type", "model"} {
+				if nv, ok := pw.vals[col]; ok && nv != pw.current.Vals[col] {
+					var n int
+					if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM field_values WHERE company_id = ? AND field_id = ? LIMIT 1) x", c.Scope.CompanyID, pw.current.ID).Scan(&n); err != nil {
+						return err
+					}
+					if n > 0 {
+						v.Add(col, "v_field_in_use", col)
+					}
+				}
+			}
 		}
 		if l, ok := pw.vals["options"].([]string); ok {
 			delete(pw.vals, "options")

@@ -9,7 +9,7 @@ var User = register(&Resource{
 		{Name: "password", Column: "password_hash", Type: Password, Hidden: true, Desc: "Write only, at least 12 characters."},
 		{Name: "role_id", Type: Ref, Ref: "role", NotNull: true, Desc: "Defaults to the company_user role."},
 		str("phone"),
-		{Name: "locale", Type: Locale, Default: "nl"},
+		{Name: "locale", Type: Locale, Desc: "nl or en; null (the default) follows the company setting's locale."},
 		{Name: "timezone", Type: Timezone, Default: "Europe/Amsterdam"},
 		boolean("active", true),
 	},

@@ -75,9 +75,10 @@ func (db *DB) CreateCompany(ctx context.Context, in NewCompany) (companyID, user
 				ownerRole = id
 			}
 		}
+		// The owner's locale is NULL: they follow the company setting.
 		userID, err = tx.InsertSQL(ctx, `INSERT INTO users (company_id, name, email, password_hash, role_id, locale, timezone, active, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'Europe/Amsterdam', ?, ?, ?)`,
-			companyID, in.OwnerName, strings.ToLower(strings.TrimSpace(in.OwnerEmail)), auth.HashPassword(in.OwnerPassword), ownerRole, in.Locale, db.Dialect.Bool(true), now, now)
+			VALUES (?, ?, ?, ?, ?, NULL, 'Europe/Amsterdam', ?, ?, ?)`,
+			companyID, in.OwnerName, strings.ToLower(strings.TrimSpace(in.OwnerEmail)), auth.HashPassword(in.OwnerPassword), ownerRole, db.Dialect.Bool(true), now, now)
 		if err != nil {
 			if IsUnique(err) {
 				return fmt.Errorf("a user with e-mail %s already exists", in.OwnerEmail)

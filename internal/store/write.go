@@ -318,6 +318,9 @@ func (c Conn) ReplaceChildren(ctx context.Context, s Scope, table, parentCol str
 func DecodeFieldValue(typ, raw string) any {
 	switch typ {
 	case "number":
+		if _, err := strconv.ParseFloat(raw, 64); err != nil {
+			return raw // stored under another type; show it rather than break the list
+		}
 		return json.Number(raw)
 	case "boolean":
 		return raw == "true"

@@ -1,0 +1,63 @@
+package httpapi_test
+
+import (
+	"testing"
+
+	"github.com/cirqll/core/internal/apitest"
+)
+
+// TestIdempotencyScope: a key belongs to one user of one client and one
+// route: reused on another resource's Create it is a 422 (not a replay of
+// the other record), another user of the same client gets its own, and a
+// replay carries the first answer's ETag.
+func TestIdempotencyScope(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "IdemScope")
+		first := f.do(t, "POST", "/api/origin", obj{"name": "Acme"}, "Idempotency-Key: k1").Status(201)
+		want422(t, f.do(t, "POST", "/api/customer", obj{"name": "Acme"}, "Idempotency-Key: k1"), "Idempotency-Key")
+		again := f.do(t, "POST", "/api/origin", obj{"name": "Acme"}, "Idempotency-Key: k1").Status(201)
+		wantEq(t, "replayed", again.Header.Get("Idempotent-Replayed"), "true")
+		wantEq(t, "replay ETag", again.Header.Get("ETag"), first.Header.Get("ETag"))
+
+		owner := f.do(t, "POST", "/api/customer", obj{"name": "Secret deal"}, "Idempotency-Key: shared").Status(201)
+		tok := f.a.TokenFor(f.user, "customer.read.own", "customer.create.own")
+		mine := on(t, f.a.Do("POST", "/api/customer", tok, obj{"name": "Secret deal"}, "Idempotency-Key: shared")).Status(201)
+		if mine.Header.Get("Idempotent-Replayed") != "" || mine.ID() == owner.ID() {
+			t.Fatalf("another user of the same client got the owner's answer: %s", mine.Body)
+		}
+		wantEq(t, "own record", num(mine.JSON()["user_id"]), f.user)
+	})
+}
+
+// TestFieldAndRoleEdges: a field's type or model cannot change under its
+// values (they would no longer read back), a role's permissions: null
+// clears them, and a user's locale defaults to following the company.
+func TestFieldAndRoleEdges(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Edges")
+		size := f.create(t, "field", obj{"name": "Size", "model": "customer", "type": "text"})
+		f.create(t, "field", obj{"name": "Region", "model": "customer", "type": "text"})
+		f.do(t, "PATCH", p("/api/customer/%d", f.customer), obj{"field_values": obj{"size": "big", "region": "north"}}).Status(200)
+		want422(t, f.do(t, "PATCH", p("/api/field/%d", size), obj{"type": "number"}), "type")
+		want422(t, f.do(t, "PATCH", p("/api/field/%d", size), obj{"model": "contact"}), "model")
+		f.do(t, "PATCH", p("/api/field/%d", size), obj{"type": "text", "name": "Size!"}).Status(200) // unchanged type is fine
+		m := f.do(t, "GET", p("/api/customer/%d?with=field_values", f.customer), nil).Status(200).JSON()
+		wantEq(t, "values", at(m, "field_values.0.value"), "big")
+		// a field without values may change type
+		empty := f.create(t, "field", obj{"name": "Later", "model": "customer", "type": "text"})
+		f.do(t, "PATCH", p("/api/field/%d", empty), obj{"type": "number"}).Status(200)
+		// a name without letters or digits gives no key: send one
+		want422(t, f.do(t, "POST", "/api/field", obj{"name": "日本語", "model": "customer", "type": "text"}), "key")
+		f.do(t, "POST", "/api/field", obj{"name": "日本語", "key": "japanese", "model": "customer", "type": "text"}).Status(201)
+		want422(t, f.do(t, "POST", "/api/field", obj{"name": "K", "key": "Bad Key!", "model": "customer", "type": "text"}), "key")
+
+		role := f.create(t, "role", obj{"name": "Temp", "permissions": []string{"customer.read.all"}})
+		m = f.do(t, "PATCH", p("/api/role/%d?with=permissions", role), obj{"permissions": nil}).Status(200).JSON()
+		wantEq(t, "permissions cleared", m["permissions"], []any{})
+
+		u := f.do(t, "POST", "/api/user", obj{"name": "N", "email": "n@edges.test", "password": "a-very-long-password"}).Status(201).JSON()
+		wantEq(t, "locale follows the company", u["locale"], nil)
+	})
+}
