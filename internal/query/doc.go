@@ -50,7 +50,9 @@
 //     <table>_fts MATCH '{col} : "value"'), so every table with Search
 //     fields needs that FTS5 trigram table.
 //   - order_by through to-one relations is a correlated scalar subquery; a
-//     related record that is missing or out of scope sorts as NULL. NULLs
-//     sort as the database does (first in ASC on SQLite, last on
-//     PostgreSQL).
+//     related record that is missing or out of scope sorts as NULL. NULL is
+//     the smallest value on both dialects (first in ASC, last in DESC, as
+//     SQLite and MySQL sort): PostgreSQL gets NULLS FIRST/LAST where a NULL
+//     can occur (Field.MayBeNull, every dotted field), SQLite no clause.
+//     The id tie-break takes the direction of the last order_by field.
 package query

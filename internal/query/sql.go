@@ -306,6 +306,14 @@ func (c *compiler) customCmp(col string, cd *Cond) (string, []any) {
 // the last field and is left out when the last field is id itself; with no
 // orders it is "t.id ASC". A dotted to-one field is a correlated scalar
 // subquery with the Scoper's condition at every hop.
+//
+// NULL is the smallest value on both dialects (first in ASC, last in DESC),
+// SQLite's own order. PostgreSQL sorts NULL as the largest, so there a
+// column that may hold NULL, and every dotted field (a missing or hidden
+// related record is NULL), gets NULLS FIRST/LAST; its sort index says
+// NULLS FIRST (migration 00005), which a DESC order scans backwards.
+// SQLite gets no NULLS clause: it already sorts so, and the clause can
+// keep it from walking the index.
 func OrderBy(d dialect.Dialect, res *schema.Resource, alias string, orders []Order, sc Scoper) (string, []any) {
 	c := &compiler{d: d, sc: sc, root: alias}
 	var parts []string
@@ -318,7 +326,15 @@ func OrderBy(d dialect.Dialect, res *schema.Resource, alias string, orders []Ord
 	}
 	for _, o := range orders {
 		e, a := c.scalar(res, alias, o.Path, o.Field)
-		parts = append(parts, e+dir(o.Desc))
+		e += dir(o.Desc)
+		if d == dialect.Postgres && (len(o.Path) > 0 || o.Field.MayBeNull()) {
+			if o.Desc {
+				e += " NULLS LAST"
+			} else {
+				e += " NULLS FIRST"
+			}
+		}
+		parts = append(parts, e)
 		args = append(args, a...)
 	}
 	if len(orders) == 0 {

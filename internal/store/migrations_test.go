@@ -113,6 +113,7 @@ func testMigrations(t *testing.T, m migrationDB) {
 		t.Fatalf("up: %v", err)
 	}
 	checkSchema(t, m)
+	checkSortNulls(t, m)
 	checkSearchSync(t, m)
 
 	if _, err := p.DownTo(ctx, 0); err != nil {
@@ -200,6 +201,43 @@ func checkSchema(t *testing.T, m migrationDB) {
 		for _, c := range want {
 			if !cols[c] {
 				t.Errorf("column %s.%s missing", tbl, c)
+			}
+		}
+	}
+}
+
+// checkSortNulls checks what ordering relies on for NULL to sort as the
+// smallest value (query.OrderBy): a NOT NULL column is declared so
+// (Field.MayBeNull false, no NULLS clause), and on PostgreSQL the sort
+// index (company_id, col, id) of a column that may hold NULL says NULLS
+// FIRST, like the ORDER BY, and no other does.
+func checkSortNulls(t *testing.T, m migrationDB) {
+	t.Helper()
+	for _, r := range schema.Resources() {
+		if r.Virtual {
+			continue
+		}
+		q := `SELECT name FROM pragma_table_info(?) WHERE "notnull" = 1`
+		if m.d == dialect.Postgres {
+			q = `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND is_nullable = 'NO'`
+		}
+		notNull := strings2set(t, m, q, r.Table)
+		var defs map[string]bool
+		if m.d == dialect.Postgres {
+			defs = strings2set(t, m, `SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`, r.Table)
+		}
+		for _, f := range r.Fields {
+			if !f.Filterable() || f.NoColumn {
+				continue
+			}
+			if notNull[f.Col()] && f.MayBeNull() {
+				t.Errorf("%s: %s.%s is NOT NULL but declared nullable: declare it NotNull", r.Name, r.Table, f.Col())
+			}
+			plain, first := "(company_id, "+f.Col()+", id)", "(company_id, "+f.Col()+" NULLS FIRST, id)"
+			for def := range defs {
+				if f.MayBeNull() && strings.Contains(def, plain) || !f.MayBeNull() && strings.Contains(def, first) {
+					t.Errorf("%s: the sort index of %s.%s does not match its ORDER BY: %s", r.Name, r.Table, f.Col(), def)
+				}
 			}
 		}
 	}
