@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cirqll/core/internal/apitest"
@@ -34,5 +35,30 @@ func TestAuditNullOrder(t *testing.T) {
 		// pages hold the same records on both dialects
 		page := ids(f.do(t, "GET", "/api/task?order_by=due_at&limit=2&offset=1"+mine, nil).Status(200))
 		wantEq(t, "page", page, []int64{none2, early})
+	})
+}
+
+// Dotted paths of filter, order_by and show cross up to 8 relations.
+func TestAuditPathCap(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Paths")
+		contract := f.create(t, "contract", obj{"title": "Deep", "customer_id": f.customer, "assignment_id": f.assignment})
+		f.do(t, "PATCH", p("/api/assignment/%d", f.assignment), obj{"chance_id": f.chance}).Status(200)
+		five := "assignment.chance.customer.user.role.name"
+		got := ids(f.do(t, "GET", "/api/contract?filter="+q(five+":eq:company_owner")+"&order_by="+five, nil).Status(200))
+		wantEq(t, "5 relations", got, []int64{contract})
+		m := f.do(t, "GET", p("/api/contract/%d?show=%s", contract, five), nil).Status(200).JSON()
+		wantEq(t, "show 5 relations", at(m, "assignment.chance.customer.user.role.name"), "company_owner")
+
+		// address.company.address... is the one cycle of to-one relations
+		eight := strings.Repeat("address.company.", 4) + "name"
+		for _, param := range []string{"filter=" + q(eight+":notnull:"), "order_by=" + eight, "show=" + eight} {
+			f.do(t, "GET", "/api/customer?"+param, nil).Status(200)
+		}
+		nine := strings.Repeat("address.company.", 4) + "address.city"
+		want400(t, f.do(t, "GET", "/api/customer?filter="+q(nine+":notnull:"), nil), "filter", 64)
+		want400(t, f.do(t, "GET", "/api/customer?order_by="+nine, nil), "order_by", 64)
+		want400(t, f.do(t, "GET", "/api/customer?show="+nine, nil), "show", 64)
 	})
 }

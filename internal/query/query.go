@@ -20,7 +20,7 @@ const (
 	MaxOffset      = 10_000_000 // offset
 	MaxLimit       = 1000       // limit / per_page
 	DefaultLimit   = 100        // limit when absent
-	MaxHops        = 4          // relations crossed by one dotted path
+	MaxHops        = 8          // relations crossed by one dotted path of filter, order_by or show
 )
 
 // Access tells the parser what the caller may see.
