@@ -62,3 +62,25 @@ func TestAuditPathCap(t *testing.T) {
 		want400(t, f.do(t, "GET", "/api/customer?show="+nine, nil), "show", 64)
 	})
 }
+
+// 400s on filter values say what was expected in words, in Dutch and
+// English, not our type names.
+func TestAuditValueMessages(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Messages")
+		for _, c := range []struct{ filter, lang, want string }{
+			{"user_id:eq:abc", "nl", `De waarde "abc" is geen id (een geheel getal).`},
+			{"user_id:eq:abc", "en", `The value "abc" is not an id (a whole number).`},
+			{"id:eq:x", "nl", `De waarde "x" is geen geheel getal.`},
+			{"created_at:gt:x", "nl", `De waarde "x" is geen datum-tijd (ISO 8601, zoals 2026-01-10T09:00:00Z).`},
+			{"created_at:gt:x", "en", `The value "x" is not a date-time (ISO 8601, like 2026-01-10T09:00:00Z).`},
+		} {
+			r := f.do(t, "GET", "/api/customer?filter="+q(c.filter), nil, "Accept-Language: "+c.lang)
+			want400(t, r, "filter", strings.LastIndex(c.filter, ":")+1)
+			wantEq(t, c.filter+" "+c.lang, at(r.JSON(), "errors.0.message"), c.want)
+		}
+		r := f.do(t, "GET", "/api/chance?filter=amount:gt:1.234", nil, "Accept-Language: nl")
+		wantEq(t, "money", at(r.JSON(), "errors.0.message"), `De waarde "1.234" is geen decimaal getal met hoogstens twee decimalen, zoals 1250.50.`)
+	})
+}

@@ -3,9 +3,58 @@ package query
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/schema"
 )
+
+// 400s on values name the kind of value in words, in both languages, not
+// our type names (reference, integer, decimal, datetime...).
+func TestBadValueMessages(t *testing.T) {
+	cust, chance, todo := schema.Get("customer"), schema.Get("chance"), schema.Get("todo")
+	for _, c := range []struct {
+		res         *schema.Resource
+		filter      string
+		key, en, nl string
+	}{
+		{cust, "user_id:eq:abc", "q_bad_id",
+			`The value "abc" is not an id (a whole number).`, `De waarde "abc" is geen id (een geheel getal).`},
+		{cust, "id:eq:1.5", "q_bad_integer",
+			`The value "1.5" is not a whole number.`, `De waarde "1.5" is geen geheel getal.`},
+		{chance, "amount:eq:1.234", "q_bad_money",
+			`The value "1.234" is not a decimal number with at most two decimals, like 1250.50.`,
+			`De waarde "1.234" is geen decimaal getal met hoogstens twee decimalen, zoals 1250.50.`},
+		{todo, "done:eq:yes", "q_bad_boolean",
+			`The value "yes" is not true, false, 1 or 0.`, `De waarde "yes" is niet true, false, 1 of 0.`},
+		{chance, "expected_close_date:eq:soon", "q_bad_date",
+			`The value "soon" is not a date (YYYY-MM-DD).`, `De waarde "soon" is geen datum (JJJJ-MM-DD).`},
+		{cust, "created_at:gt:soon", "q_bad_datetime",
+			`The value "soon" is not a date-time (ISO 8601, like 2026-01-10T09:00:00Z).`,
+			`De waarde "soon" is geen datum-tijd (ISO 8601, zoals 2026-01-10T09:00:00Z).`},
+		{cust, "field_values.employees:gt:many", "q_bad_number",
+			`The value "many" is not a number, like 12 or 12.5.`, `De waarde "many" is geen getal, zoals 12 of 12.5.`},
+		{cust, "field_values.revenue:gt:x", "q_bad_number",
+			`The value "x" is not a number, like 12 or 12.5.`, `De waarde "x" is geen getal, zoals 12 of 12.5.`},
+		{cust, "field_values.vip:eq:ja", "q_bad_boolean",
+			`The value "ja" is not true, false, 1 or 0.`, `De waarde "ja" is niet true, false, 1 of 0.`},
+		{cust, "field_values.founded:eq:x", "q_bad_date",
+			`The value "x" is not a date (YYYY-MM-DD).`, `De waarde "x" is geen datum (JJJJ-MM-DD).`},
+		{cust, "field_values.seen_at:eq:x", "q_bad_datetime",
+			`The value "x" is not a date-time (ISO 8601, like 2026-01-10T09:00:00Z).`,
+			`De waarde "x" is geen datum-tijd (ISO 8601, zoals 2026-01-10T09:00:00Z).`},
+	} {
+		_, err := ParseIndex(c.res, vals("filter", c.filter), full)
+		wantErr(t, err, "filter", strings.LastIndex(c.filter, ":")+1, c.key)
+		args := []any{c.filter[strings.LastIndex(c.filter, ":")+1:]}
+		if en := i18n.T("en", c.key, args...); en != c.en {
+			t.Errorf("%s en: %s", c.filter, en)
+		}
+		if nl := i18n.T("nl", c.key, args...); nl != c.nl {
+			t.Errorf("%s nl: %s", c.filter, nl)
+		}
+	}
+}
 
 // Dotted paths of filter, order_by and show cross at most MaxHops (8)
 // relations.

@@ -47,7 +47,7 @@ func typeValue(c *Cond, raw string) (any, string, []any) {
 		}
 		v, ok := customValue(c.Custom.Type, raw)
 		if !ok {
-			return nil, "q_bad_value", []any{raw, c.Custom.Type}
+			return nil, customValueKeys[c.Custom.Type], []any{raw}
 		}
 		return v, "", nil
 	}
@@ -57,31 +57,31 @@ func typeValue(c *Cond, raw string) (any, string, []any) {
 	case schema.Int, schema.Ref:
 		n, err := strconv.ParseInt(t, 10, 64)
 		if err != nil {
-			return nil, "q_bad_value", []any{raw, f.Type.String()}
+			return nil, valueKeys[f.Type], []any{raw}
 		}
 		return n, "", nil
 	case schema.Decimal:
 		n, ok := parseCents(t)
 		if !ok {
-			return nil, "q_bad_value", []any{raw, f.Type.String()}
+			return nil, valueKeys[f.Type], []any{raw}
 		}
 		return n, "", nil
 	case schema.Bool:
 		b, ok := parseBool(t)
 		if !ok {
-			return nil, "q_bad_value", []any{raw, f.Type.String()}
+			return nil, valueKeys[f.Type], []any{raw}
 		}
 		return b, "", nil
 	case schema.Date:
 		d, err := time.Parse("2006-01-02", t)
 		if err != nil || d.Year() < 1 { // PostgreSQL has no year 0
-			return nil, "q_bad_value", []any{raw, f.Type.String()}
+			return nil, valueKeys[f.Type], []any{raw}
 		}
 		return d.Format("2006-01-02"), "", nil
 	case schema.DateTime:
 		tm, ok := parseDateTime(t)
 		if !ok {
-			return nil, "q_bad_value", []any{raw, f.Type.String()}
+			return nil, valueKeys[f.Type], []any{raw}
 		}
 		return tm, "", nil
 	case schema.Enum:
@@ -96,6 +96,26 @@ func typeValue(c *Cond, raw string) (any, string, []any) {
 		return nil, "q_enum_value", []any{raw, strings.Join(f.Enum, ", ")}
 	}
 	return raw, "", nil
+}
+
+// valueKeys name the 400 for a value a field of the type cannot take: one
+// message per type, in words an integrator knows (not our type names).
+var valueKeys = map[schema.Type]string{
+	schema.Int:      "q_bad_integer",
+	schema.Ref:      "q_bad_id",
+	schema.Decimal:  "q_bad_money",
+	schema.Bool:     "q_bad_boolean",
+	schema.Date:     "q_bad_date",
+	schema.DateTime: "q_bad_datetime",
+}
+
+// customValueKeys are valueKeys for the custom field types that can fail.
+var customValueKeys = map[string]string{
+	"number":   "q_bad_number",
+	"decimal":  "q_bad_number",
+	"boolean":  "q_bad_boolean",
+	"date":     "q_bad_date",
+	"datetime": "q_bad_datetime",
 }
 
 // customValue canonicalises a custom field value the way field_values.value
