@@ -61,3 +61,47 @@ func TestFieldAndRoleEdges(t *testing.T) {
 		wantEq(t, "locale follows the company", u["locale"], nil)
 	})
 }
+
+// TestDeleteSideEffects: a note that keeps another parent survives the
+// delete of one (losing only that key), and every record a delete or a
+// transfer changes gets its own "updated" activity log entry.
+func TestDeleteSideEffects(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "SideEffects")
+		both := f.create(t, "note", obj{"body": "on customer and chance", "customer_id": f.customer, "chance_id": f.chance})
+		only := f.create(t, "note", obj{"body": "on the chance", "chance_id": f.chance})
+		other := f.create(t, "customer", obj{"name": "Other BV"})
+		viaContact := f.create(t, "note", obj{"body": "other customer, this contact", "customer_id": other, "contact_id": f.contact})
+
+		f.do(t, "DELETE", p("/api/chance/%d", f.chance), nil).Status(204)
+		m := f.do(t, "GET", p("/api/note/%d", both), nil).Status(200).JSON()
+		wantEq(t, "surviving note's chance_id", m["chance_id"], nil)
+		wantEq(t, "surviving note's customer_id", num(m["customer_id"]), f.customer)
+		f.do(t, "GET", p("/api/note/%d", only), nil).Status(404)
+		l := logs(t, f.a, "note", both)
+		wantEq(t, "note log", at(l[len(l)-1], "event"), "updated")
+		wantEq(t, "note change", at(l[len(l)-1], "changes.chance_id.1"), nil)
+
+		task := f.create(t, "task", obj{"title": "linked", "customer_id": other})
+		f.do(t, "DELETE", p("/api/contact/%d", f.contact), nil).Status(204)
+		wantEq(t, "note of another customer keeps it", num(f.do(t, "GET", p("/api/note/%d", viaContact), nil).Status(200).JSON()["customer_id"]), other)
+
+		f.do(t, "DELETE", p("/api/customer/%d", other), nil).Status(204)
+		m = f.do(t, "GET", p("/api/task/%d", task), nil).Status(200).JSON()
+		wantEq(t, "task customer_id", m["customer_id"], nil)
+		l = logs(t, f.a, "task", task)
+		last := l[len(l)-1]
+		wantEq(t, "task log event", last["event"], "updated")
+		wantEq(t, "task log change", at(last, "changes.customer_id.0"), other)
+
+		// transfer_to: the moved records are logged as updates
+		u := f.a.User("company_user")
+		tok := f.a.TokenFor(u, "customer.create.own", "customer.read.own")
+		c := num(on(t, f.a.Do("POST", "/api/customer", tok, obj{"name": "Owned"})).Status(201).JSON()["id"])
+		f.do(t, "DELETE", p("/api/user/%d?transfer_to=%d", u, f.a.OwnerID), nil).Status(204)
+		l = logs(t, f.a, "customer", c)
+		last = l[len(l)-1]
+		wantEq(t, "transfer log", []any{last["event"], at(last, "changes.user_id.0"), at(last, "changes.user_id.1")}, []any{"updated", u, f.a.OwnerID})
+	})
+}

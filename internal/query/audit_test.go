@@ -3,7 +3,6 @@ package query
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/schema"

@@ -378,7 +378,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, res *schema.Resource, id
 			}
 		}
 		ts := cur.Vals["updated_at"].(time.Time)
-		deleted, err := tx.Delete(ctx, c.Scope, res, cur, &ts)
+		fx, err := tx.Delete(ctx, c.Scope, res, cur, &ts)
 		var blocked *store.BlockedError
 		switch {
 		case errors.As(err, &blocked):
@@ -390,7 +390,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, res *schema.Resource, id
 		case err != nil:
 			return err
 		}
-		for _, d := range deleted {
+		for _, d := range fx.Deleted {
 			changes := map[string][2]any{}
 			for k, v := range Plain(d.Res, d.Row) {
 				if v != nil && k != "id" && k != "created_at" && k != "updated_at" {
@@ -401,8 +401,25 @@ func (s *Service) Delete(ctx context.Context, c Caller, res *schema.Resource, id
 				return err
 			}
 		}
-		return nil
+		return s.logChanged(ctx, tx, c, fx.Changed)
 	})
+}
+
+// logChanged writes the activity log entry and the updated event of each
+// record a write changed as a side effect (a key nulled by a delete, an
+// owner moved by transfer_to): they are changes like any other.
+func (s *Service) logChanged(ctx context.Context, tx store.Conn, c Caller, changed []store.Changed) error {
+	for _, ch := range changed {
+		f := ch.Res.Field(ch.Key)
+		old := JSONValue(f, ch.Before.Vals[f.Name])
+		pw := &pending{current: ch.Before,
+			changed:  map[string][2]any{f.Name: {old, JSONValue(f, ch.After.Vals[f.Name])}},
+			previous: map[string]any{f.Name: old}}
+		if err := s.log(ctx, tx, c, ch.Res, "updated", ch.After, pw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // transferOwnership refuses deleting a user who owns records unless
@@ -422,14 +439,18 @@ func (s *Service) transferOwnership(ctx context.Context, tx store.Conn, c Caller
 		}
 		target = t
 	}
+	var moved []store.Changed
 	for _, r := range schema.Resources() {
 		f := r.Field("user_id")
 		if f == nil || r.Virtual || r.Name == "activity_log" {
 			continue
 		}
 		if target != 0 {
-			s.DB.Touch(c.Scope.CompanyID, r.Table)
-			if _, err := tx.Exec(ctx, "UPDATE "+r.Table+" SET user_id = ? WHERE company_id = ? AND user_id = ?", target, c.Scope.CompanyID, user.ID); err != nil {
+			rows, err := tx.Dependants(ctx, c.Scope, r, "user_id", user.ID)
+			if err != nil {
+				return err
+			}
+			if err := tx.Reassign(ctx, c.Scope, r, "user_id", rows, target, &moved); err != nil {
 				return err
 			}
 			continue
@@ -443,6 +464,9 @@ func (s *Service) transferOwnership(ctx context.Context, tx store.Conn, c Caller
 		}
 	}
 	if target != 0 {
+		if err := s.logChanged(ctx, tx, c, moved); err != nil {
+			return err
+		}
 		// Activity log entries keep naming who did what.
 		_, err := tx.Exec(ctx, "UPDATE activity_logs SET user_id = NULL WHERE company_id = ? AND user_id = ?", c.Scope.CompanyID, user.ID)
 		return err

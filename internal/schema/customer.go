@@ -27,7 +27,9 @@ var Customer = register(&Resource{
 		fieldValues(),
 	},
 	Delete: DeleteRules{
-		Cascade: []string{"contacts", "notes"},
+		// Notes first: a note on the customer and one of its contacts goes
+		// with the customer rather than first losing its contact_id.
+		Cascade: []string{"notes", "contacts"},
 		Nullify: []string{"tasks", "appointments", "emails"},
 		Block:   []string{"chances", "assignments", "contracts"},
 	},

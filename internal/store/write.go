@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -104,17 +106,42 @@ type Deleted struct {
 	Row *Row
 }
 
+// Changed is a record a write changed as a side effect (a delete nulling
+// its key, a user's records moving to another user): Before and After,
+// so the caller can log and announce it like any update.
+type Changed struct {
+	Res           *schema.Resource
+	Key           string // the field that changed
+	Before, After *Row
+}
+
 // BlockedError lists the relations that prevent a delete.
 type BlockedError struct{ Relations []string }
 
 func (e *BlockedError) Error() string { return "blocked by " + strings.Join(e.Relations, ", ") }
 
+// Effects is what a delete did besides removing its record.
+type Effects struct {
+	Deleted []Deleted // root first, then cascades
+	Changed []Changed // records whose key to a deleted record became null
+}
+
 // Delete removes a record of the scope's company applying the declared
 // delete rules: blocking relations make it fail with *BlockedError,
 // cascaded relations are deleted (recursively, by their own rules), and
-// nullified relations lose their key. It returns every record it removed,
-// root first, so the caller can log and announce each.
-func (c Conn) Delete(ctx context.Context, s Scope, res *schema.Resource, row *Row, ifUpdatedAt *time.Time) ([]Deleted, error) {
+// nullified relations lose their key. A cascaded record that keeps another
+// parent its own rules require one of (a note on a chance and a customer)
+// only loses the key too. It returns every record it removed or changed,
+// so the caller can log and announce each.
+func (c Conn) Delete(ctx context.Context, s Scope, res *schema.Resource, row *Row, ifUpdatedAt *time.Time) (*Effects, error) {
+	fx := &Effects{}
+	if err := c.delete(ctx, s, res, row, ifUpdatedAt, fx); err != nil {
+		return nil, err
+	}
+	return fx, nil
+}
+
+func (c Conn) delete(ctx context.Context, s Scope, res *schema.Resource, row *Row, ifUpdatedAt *time.Time, fx *Effects) error {
 	all := Scope{CompanyID: s.CompanyID, UserID: s.UserID} // rules apply to every dependant, not only readable ones
 	var blocked []string
 	for _, name := range res.Delete.Block {
@@ -123,47 +150,51 @@ func (c Conn) Delete(ctx context.Context, s Scope, res *schema.Resource, row *Ro
 		var one int
 		err := c.QueryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+target.Table+" WHERE company_id = ? AND "+quoteCol(rel.Key)+" = ? LIMIT 1) x", s.CompanyID, row.ID).Scan(&one)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if one > 0 {
 			blocked = append(blocked, name)
 		}
 	}
 	if len(blocked) > 0 {
-		return nil, &BlockedError{Relations: blocked}
+		return &BlockedError{Relations: blocked}
 	}
-	out := []Deleted{{Res: res, Row: row}}
+	fx.Deleted = append(fx.Deleted, Deleted{Res: res, Row: row})
 	for _, name := range res.Delete.Cascade {
 		rel := res.Relation(name)
 		target := schema.Get(rel.Target)
-		rs, err := c.Query(ctx, "SELECT "+selectList(target, "t")+" FROM "+target.Table+" t WHERE t.company_id = ? AND t."+quoteCol(rel.Key)+" = ? ORDER BY t.id", s.CompanyID, row.ID)
+		children, err := c.Dependants(ctx, s, target, rel.Key, row.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		children, _, err := c.scanRows(rs, target, 0)
-		if err != nil {
-			return nil, err
-		}
+		var keep []*Row
 		for _, ch := range children {
-			d, err := c.Delete(ctx, all, target, ch, nil)
-			if err != nil {
-				return nil, err
+			if otherParent(target, rel.Key, ch) {
+				keep = append(keep, ch)
+				continue
 			}
-			out = append(out, d...)
+			if err := c.delete(ctx, all, target, ch, nil, fx); err != nil {
+				return err
+			}
+		}
+		if err := c.nullify(ctx, s, target, rel.Key, keep, fx); err != nil {
+			return err
 		}
 	}
-	now := c.db.Dialect.Time(Now())
 	for _, name := range res.Delete.Nullify {
 		rel := res.Relation(name)
 		target := schema.Get(rel.Target)
-		c.db.Touch(s.CompanyID, target.Table)
-		if _, err := c.Exec(ctx, "UPDATE "+target.Table+" SET "+quoteCol(rel.Key)+" = NULL, updated_at = ? WHERE company_id = ? AND "+quoteCol(rel.Key)+" = ?", now, s.CompanyID, row.ID); err != nil {
-			return nil, err
+		rows, err := c.Dependants(ctx, s, target, rel.Key, row.ID)
+		if err != nil {
+			return err
+		}
+		if err := c.nullify(ctx, s, target, rel.Key, rows, fx); err != nil {
+			return err
 		}
 	}
 	if res.CustomFields {
 		if _, err := c.Exec(ctx, "DELETE FROM field_values WHERE company_id = ? AND model = ? AND record_id = ?", s.CompanyID, res.Name, row.ID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	q := "DELETE FROM " + res.Table + " WHERE company_id = ? AND id = ?"
@@ -175,17 +206,75 @@ func (c Conn) Delete(ctx context.Context, s Scope, res *schema.Resource, row *Ro
 	c.db.Touch(s.CompanyID, res.Table)
 	r, err := c.Exec(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return nil, ErrConflict
+		return ErrConflict
 	}
 	if addr, ok := row.Vals["address_id"].(int64); ok {
 		if _, err := c.Exec(ctx, "DELETE FROM addresses WHERE company_id = ? AND id = ?", s.CompanyID, addr); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// Dependants reads the records of target whose key is id.
+func (c Conn) Dependants(ctx context.Context, s Scope, target *schema.Resource, key string, id int64) ([]*Row, error) {
+	rs, err := c.Query(ctx, "SELECT "+selectList(target, "t")+" FROM "+target.Table+" t WHERE t.company_id = ? AND t."+quoteCol(key)+" = ? ORDER BY t.id", s.CompanyID, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, _, err := c.scanRows(rs, target, 0)
+	return rows, err
+}
+
+// otherParent reports whether row still has another of the parents an
+// AtLeastOne rule of its resource asks for, once key is gone.
+func otherParent(res *schema.Resource, key string, row *Row) bool {
+	for _, r := range res.Rules {
+		if r.Kind != schema.AtLeastOne || !slices.Contains(r.Fields, key) {
+			continue
+		}
+		for _, f := range r.Fields {
+			if f != key && row.Vals[f] != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// nullify sets key to NULL on rows and records each change.
+func (c Conn) nullify(ctx context.Context, s Scope, target *schema.Resource, key string, rows []*Row, fx *Effects) error {
+	return c.Reassign(ctx, s, target, key, rows, nil, &fx.Changed)
+}
+
+// Reassign sets key to to (nil: NULL) on rows, bumping updated_at, and
+// appends each change to changed.
+func (c Conn) Reassign(ctx context.Context, s Scope, target *schema.Resource, key string, rows []*Row, to any, changed *[]Changed) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := Now()
+	c.db.Touch(s.CompanyID, target.Table)
+	for chunk := range slices.Chunk(rows, 500) { // bound the statement's parameters
+		ids := make([]any, len(chunk))
+		for i, r := range chunk {
+			ids[i] = r.ID
+		}
+		if _, err := c.Exec(ctx, "UPDATE "+target.Table+" SET "+quoteCol(key)+" = ?, updated_at = ? WHERE company_id = ? AND id IN ("+idList(len(ids))+")",
+			append([]any{to, c.db.Dialect.Time(now), s.CompanyID}, ids...)...); err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		after := &Row{ID: r.ID, Vals: maps.Clone(r.Vals)}
+		after.Vals[key] = to
+		after.Vals["updated_at"] = now
+		*changed = append(*changed, Changed{Res: target, Key: key, Before: r, After: after})
+	}
+	return nil
 }
 
 // Activity is one activity_log entry.
