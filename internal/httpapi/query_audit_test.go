@@ -63,6 +63,34 @@ func TestAuditPathCap(t *testing.T) {
 	})
 }
 
+// Date-time filter values in the ISO 8601 forms integrators send.
+func TestAuditDateTimeValues(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Dates")
+		eight := f.create(t, "task", obj{"title": "8", "due_at": "2026-01-10T08:00:00Z"})
+		nine := f.create(t, "task", obj{"title": "9", "due_at": "2026-01-10T09:00:00Z"})
+		half := f.create(t, "task", obj{"title": "10:30", "due_at": "2026-01-10T10:30:00Z"})
+		mine := p("id:in:%d;%d;%d,", eight, nine, half)
+		for _, v := range []string{
+			"2026-01-10t09:00:00z",     // lower case (RFC 3339 allows it)
+			"2026-01-10T09:00Z",        // no seconds
+			"2026-01-10T08:59:59.999Z", // fractional seconds
+			"2026-01-10T10:00:00+0100", // basic-format offset
+			"2026-01-10T04:00-05:00",
+			"2026-01-10T09:00:00", // no offset: UTC
+		} {
+			got := ids(f.do(t, "GET", "/api/task?filter="+q(mine+"due_at:gte:"+v), nil).Status(200))
+			wantEq(t, v, got, []int64{nine, half})
+		}
+		// a date is midnight UTC
+		got := ids(f.do(t, "GET", "/api/task?filter="+q(mine+"due_at:gt:2026-01-10"), nil).Status(200))
+		wantEq(t, "date", got, []int64{eight, nine, half})
+		want400(t, f.do(t, "GET", "/api/task?filter="+q("due_at:gte:2026-01-10T9"), nil), "filter", 11)
+		want400(t, f.do(t, "GET", "/api/task?filter="+q("due_at:gte:2026-01-10 09:00"), nil), "filter", 11)
+	})
+}
+
 // 400s on filter values say what was expected in words, in Dutch and
 // English, not our type names.
 func TestAuditValueMessages(t *testing.T) {

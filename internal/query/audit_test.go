@@ -3,10 +3,55 @@ package query
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/schema"
 )
+
+// Date-time filter values: the ISO 8601 forms integrators send.
+func TestDateTimeForms(t *testing.T) {
+	cust := schema.Get("customer")
+	utc := func(s string) time.Time { tm, _ := time.Parse(time.RFC3339Nano, s); return tm }
+	good := []struct{ in, want string }{
+		{"2026-01-10T09:00:00Z", "2026-01-10T09:00:00Z"},
+		{"2026-01-10t09:00:00z", "2026-01-10T09:00:00Z"}, // RFC 3339 allows lower case
+		{"2026-01-10T09:00Z", "2026-01-10T09:00:00Z"},    // no seconds
+		{"2026-01-10T09:00:00.250Z", "2026-01-10T09:00:00.25Z"},
+		{"2026-01-10T09:00:00,5Z", "2026-01-10T09:00:00.5Z"}, // ISO 8601's decimal comma (quoted in a filter)
+		{"2026-01-10T10:00:00+01:00", "2026-01-10T09:00:00Z"},
+		{"2026-01-10T10:00:00+0100", "2026-01-10T09:00:00Z"}, // basic-format offset
+		{"2026-01-10T10:00+01", "2026-01-10T09:00:00Z"},
+		{"2026-01-10T04:30-04:30", "2026-01-10T09:00:00Z"},
+		{"2026-01-10T09:00:00", "2026-01-10T09:00:00Z"}, // no offset: UTC
+		{"2026-01-10T09:00", "2026-01-10T09:00:00Z"},
+		{"2026-01-10T09:00:00.123456", "2026-01-10T09:00:00.123456Z"},
+		{"2026-01-10", "2026-01-10T00:00:00Z"}, // a date: midnight UTC
+	}
+	for _, g := range good {
+		p, err := ParseIndex(cust, vals("filter", `created_at:gte:"`+g.in+`"`), full)
+		if err != nil {
+			t.Errorf("%s: %v", g.in, err)
+			continue
+		}
+		if got := p.Filter.(*Cond).Values[0].(time.Time); !got.Equal(utc(g.want)) || got.Location() != time.UTC {
+			t.Errorf("%s = %v, want %s", g.in, got, g.want)
+		}
+	}
+	// custom date-time fields compare the canonical RFC 3339 UTC text
+	p, err := ParseIndex(cust, vals("filter", "field_values.seen_at:eq:2026-01-10t10:00+0100"), full)
+	if err != nil || p.Filter.(*Cond).Values[0] != "2026-01-10T09:00:00Z" {
+		t.Errorf("custom date-time: %+v %v", p, err)
+	}
+	for _, in := range []string{
+		"2026-01-10T09", "2026-01-10T25:00Z", "2026-01-10T09:00:00+1", "2026-01-10T09:00:00+01:0",
+		"2026-01-10 09:00:00", "10-01-2026", "2026-01-10T09:00:00ZZ", "0000-01-01", "9999-12-31T23:00-01:00",
+		"2026-01-10T09:00.5Z", "now",
+	} {
+		_, err := ParseIndex(cust, vals("filter", `created_at:gte:"`+in+`"`), full)
+		wantErr(t, err, "filter", 15, "q_bad_datetime") // the opening quote
+	}
+}
 
 // 400s on values name the kind of value in words, in both languages, not
 // our type names (reference, integer, decimal, datetime...).

@@ -210,17 +210,33 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
-// parseDateTime accepts RFC 3339 or YYYY-MM-DD (midnight UTC).
-func parseDateTime(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		u := t.UTC()
-		if u.Year() < 1 || u.Year() > 9999 {
-			return time.Time{}, false
+// dateTimeLayouts are the ISO 8601 date-times integrators send: minutes
+// with or without seconds (a fraction may follow the seconds), and an
+// offset as Z, +01:00, +0100 or +01, or none (UTC).
+var dateTimeLayouts = func() []string {
+	var out []string
+	for _, clock := range []string{"15:04:05", "15:04"} {
+		for _, zone := range []string{"Z07:00", "Z0700", "Z07", ""} {
+			out = append(out, "2006-01-02T"+clock+zone)
 		}
-		return u, true
 	}
+	return out
+}()
+
+// parseDateTime accepts a date-time of dateTimeLayouts, T and Z in either
+// case (RFC 3339 allows lower case), or YYYY-MM-DD (midnight UTC). Years
+// outside 1-9999 in UTC are refused: PostgreSQL and the fixed-width SQLite
+// text cannot hold them.
+func parseDateTime(s string) (time.Time, bool) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, true
+		return t, t.Year() >= 1
+	}
+	s = strings.ToUpper(s)
+	for _, layout := range dateTimeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			u := t.UTC()
+			return u, u.Year() >= 1 && u.Year() <= 9999
+		}
 	}
 	return time.Time{}, false
 }
