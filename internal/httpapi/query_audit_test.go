@@ -112,3 +112,31 @@ func TestAuditValueMessages(t *testing.T) {
 		wantEq(t, "money", at(r.JSON(), "errors.0.message"), `De waarde "1.234" is geen decimaal getal met hoogstens twee decimalen, zoals 1250.50.`)
 	})
 }
+
+// The indexed array form (with[0]=user&with[1]=origin) of PHP's
+// http_build_query and JavaScript's qs is read in index order; a scalar
+// parameter in array form is a 400.
+func TestAuditIndexedArrays(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		d := newQData(t, e)
+		r := d.do(t, "GET", p("/api/customer/%d?with%%5B1%%5D=origin&with%%5B0%%5D=user&count[0]=contacts&show[0]=name&show[1]=user.name", d.alpha), nil).Status(200)
+		wantEq(t, "weight", r.Header.Get("X-Eager-Loading-Weight"), "2")
+		m := r.JSON()
+		wantEq(t, "user", at(m, "user.name"), "Anna")
+		wantEq(t, "origin", at(m, "origin.name"), "Website")
+		wantEq(t, "contacts_count", m["contacts_count"], 2)
+		wantEq(t, "show", m["name"], "Alpha BV")
+		if has(m, "status") {
+			t.Errorf("show[0]=name ignored: %s", r.Body)
+		}
+
+		got := d.list(t, "/api/customer?order_by[1]=id:desc&order_by[0]=name&filter[0]=status:eq:customer&filter[1]=or&filter[2]=status:eq:lead")
+		wantEq(t, "order_by and filter", got, d.list(t, "/api/customer?order_by=name,id:desc&filter=status:eq:customer,or,status:eq:lead"))
+
+		for _, param := range []string{"limit", "offset", "per_page", "total", "after"} {
+			want400(t, d.do(t, "GET", "/api/customer?"+param+"[]=2", nil), param, 0)
+			want400(t, d.do(t, "GET", "/api/customer?"+param+"%5B0%5D=2", nil), param, 0)
+		}
+	})
+}

@@ -9,6 +9,64 @@ import (
 	"github.com/cirqll/core/internal/schema"
 )
 
+// The indexed array form of PHP's http_build_query and JavaScript's qs
+// (with[0]=a&with[1]=b) is read like with[]=, in index order.
+func TestIndexedArrayForm(t *testing.T) {
+	cust := schema.Get("customer")
+	p, err := ParseIndex(cust, vals(
+		"with[1]", "origin", "with[0]", "user",
+		"show[0]", "name", "count[0]", "contacts",
+		"order_by[10]", "id:desc", "order_by[9]", "name", // 9 before 10: numbers, not text
+		"filter[1]", "or", "filter[0]", "status:eq:lead", "filter[2]", "id:eq:1",
+	), full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(withPaths(p.With, ""), ","); got != "user,origin" {
+		t.Errorf("with = %s", got)
+	}
+	if got := showString(p.Show); got != "id,name" {
+		t.Errorf("show = %s", got)
+	}
+	if len(p.Count) != 1 || p.Count[0].Name != "contacts" {
+		t.Errorf("count = %v", p.Count)
+	}
+	if o := p.OrderBy; len(o) != 2 || o[0].Field.Name != "name" || o[1].Field.Name != "id" || !o[1].Desc {
+		t.Errorf("order_by = %+v", o)
+	}
+	if got := dump(p.Filter); got != `(status eq "lead" | id eq int64(1))` {
+		t.Errorf("filter = %s", got)
+	}
+	// after the plain and [] forms; positions as if comma-joined:
+	// "id:eq:1,status:eq:lead,bogus:eq:1"
+	_, err = ParseIndex(cust, vals("filter[1]", "bogus:eq:1", "filter[0]", "status:eq:lead", "filter", "id:eq:1"), full)
+	wantErr(t, err, "filter", 23, "q_unknown_field")
+	// Show reads the form too
+	if p, err := ParseShow(cust, vals("with[0]", "user"), full); err != nil || len(p.With) != 1 {
+		t.Errorf("show with[0]: %+v %v", p, err)
+	}
+	// not an index: an unknown parameter, ignored
+	if p, err := ParseIndex(cust, vals("with[x]", "bogus", "with[]x", "bogus"), full); err != nil || p.HasWith {
+		t.Errorf("with[x]: %+v %v", p, err)
+	}
+}
+
+// A scalar parameter in array form is a 400, not an ignored parameter
+// (limit[]=2 used to answer the default 100 records).
+func TestScalarInArrayForm(t *testing.T) {
+	cust := schema.Get("customer")
+	for _, c := range []struct{ key, param string }{
+		{"limit[]", "limit"}, {"limit[0]", "limit"}, {"per_page[]", "per_page"},
+		{"offset[3]", "offset"}, {"total[]", "total"}, {"after[0]", "after"},
+	} {
+		_, err := ParseIndex(cust, vals(c.key, "2"), full)
+		wantErr(t, err, c.param, 0, "q_scalar_list")
+	}
+	if _, err := ParseShow(cust, vals("limit[]", "2"), full); err != nil {
+		t.Errorf("Show ignores limit: %v", err)
+	}
+}
+
 // Date-time filter values: the ISO 8601 forms integrators send.
 func TestDateTimeForms(t *testing.T) {
 	cust := schema.Get("customer")

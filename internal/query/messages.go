@@ -50,6 +50,7 @@ func init() {
 		"q_range":                "Must be a whole number from %d to %d.",
 		"q_boolean":              "Must be true or false.",
 		"q_after_combined":       "after cannot be combined with %s.",
+		"q_scalar_list":          "%s takes one value, not a list.",
 	})
 	i18n.Register("nl", map[string]string{
 		"q_invalid_character":    "Ongeldig teken (geen UTF-8, of NUL).",
@@ -97,5 +98,6 @@ func init() {
 		"q_range":                "Moet een geheel getal van %d tot en met %d zijn.",
 		"q_boolean":              "Moet true of false zijn.",
 		"q_after_combined":       "after kan niet worden gecombineerd met %s.",
+		"q_scalar_list":          "%s heeft een enkele waarde, geen lijst.",
 	})
 }

@@ -1,7 +1,9 @@
 package query
 
 import (
+	"cmp"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -143,6 +145,13 @@ func ParseIndex(res *schema.Resource, v url.Values, acc Access) (*Params, error)
 		}
 		p.OrderBy = o
 	}
+	for _, name := range []string{"offset", "limit", "per_page", "total", "after"} {
+		// limit[]=2 would otherwise be an unknown parameter, silently
+		// giving the default limit.
+		if len(v[name+"[]"]) > 0 || len(indexed(v, name)) > 0 {
+			return nil, apierr.BadParam(name, 0, "q_scalar_list", name)
+		}
+	}
 	if s, ok := scalarParam(v, "offset"); ok {
 		n, err := intParam("offset", s, 0, MaxOffset)
 		if err != nil {
@@ -234,16 +243,44 @@ func parseShape(res *schema.Resource, v url.Values, acc Access) (*Params, error)
 	return p, nil
 }
 
-// listParam joins every value of name and name[] with commas (plain form
-// first), so positions are those of the comma-joined value.
+// listParam joins every value of name, name[] and name[<n>] with commas
+// (in that order), so positions are those of the comma-joined value.
 func listParam(v url.Values, name string) (string, bool) {
-	a, b := v[name], v[name+"[]"]
-	if len(a)+len(b) == 0 {
+	all := append(append([]string(nil), v[name]...), v[name+"[]"]...)
+	all = append(all, indexed(v, name)...)
+	if len(all) == 0 {
 		return "", false
 	}
-	all := make([]string, 0, len(a)+len(b))
-	all = append(append(all, a...), b...)
 	return strings.Join(all, ","), true
+}
+
+// indexed returns the values of name[0], name[1], ... in index order: the
+// array form PHP's http_build_query and JavaScript's qs send.
+func indexed(v url.Values, name string) []string {
+	type entry struct {
+		key, idx string
+		vals     []string
+	}
+	var found []entry
+	for k, vals := range v {
+		idx, ok := strings.CutPrefix(k, name+"[")
+		if !ok {
+			continue
+		}
+		if idx, ok = strings.CutSuffix(idx, "]"); ok && allDigits(idx) {
+			found = append(found, entry{k, strings.TrimLeft(idx, "0"), vals})
+		}
+	}
+	// Compare indexes as numbers of any length (shorter is smaller once
+	// leading zeros are gone), then by key, for a stable order.
+	slices.SortFunc(found, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(len(a.idx), len(b.idx)), strings.Compare(a.idx, b.idx), strings.Compare(a.key, b.key))
+	})
+	var out []string
+	for _, e := range found {
+		out = append(out, e.vals...)
+	}
+	return out
 }
 
 // scalarParam returns the last value of a scalar parameter, as PHP and
