@@ -105,3 +105,22 @@ func TestDeleteSideEffects(t *testing.T) {
 		wantEq(t, "transfer log", []any{last["event"], at(last, "changes.user_id.0"), at(last, "changes.user_id.1")}, []any{"updated", u, f.a.OwnerID})
 	})
 }
+
+// TestOwnExtentForeignKeys: with only the own extent of customer.read,
+// another user's customer does not exist for the token, so a note or task
+// cannot point at it (422, like a missing id); its own customer can be.
+func TestOwnExtentForeignKeys(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "OwnFK")
+		tok := f.a.TokenFor(f.user, "customer.read.own", "customer.create.own", "note.create.own", "note.read.own", "task.create.own", "task.read.own")
+		on(t, f.a.Do("GET", p("/api/customer/%d", f.customer), tok, nil)).Status(404)
+		want422(t, on(t, f.a.Do("POST", "/api/note", tok, obj{"body": "x", "customer_id": f.customer})), "customer_id")
+		want422(t, on(t, f.a.Do("POST", "/api/task", tok, obj{"title": "t", "customer_id": f.customer})), "customer_id")
+		mine := on(t, f.a.Do("POST", "/api/customer", tok, obj{"name": "Mine"})).Status(201).ID()
+		on(t, f.a.Do("POST", "/api/note", tok, obj{"body": "x", "customer_id": mine})).Status(201)
+		// with the all extent the owner's customer is there
+		all := f.a.TokenFor(f.user, "customer.read.all", "note.create.own", "note.read.own")
+		on(t, f.a.Do("POST", "/api/note", all, obj{"body": "x", "customer_id": f.customer})).Status(201)
+	})
+}

@@ -642,7 +642,9 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 	// Foreign keys must name records of the caller's company (resources.md:
 	// "an <x>_id that names no record of the caller's company is a 422"),
 	// whatever the token may read: a token without user.read still sets
-	// user_id (it defaults to the caller).
+	// user_id (it defaults to the caller). With only the own extent of a
+	// target's read scope, other users' records do not exist for the token
+	// (oauth.md), so they are not there to point at either.
 	company := store.Scope{CompanyID: c.Scope.CompanyID, UserID: c.Scope.UserID}
 	for _, f := range res.Fields {
 		id, ok := pw.vals[f.Name].(int64)
@@ -652,7 +654,14 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 		if f.Ref == "user" && id == c.Scope.UserID {
 			continue // the caller: authenticated this very request
 		}
-		exists, err := tx.Exists(ctx, company, schema.Get(f.Ref), id)
+		target, scope := schema.Get(f.Ref), company
+		if c.Scope.ReadExtent(target) == schema.Own {
+			scope = c.Scope
+		}
+		if cur != nil && cur.Vals[f.Name] == id {
+			continue // unchanged: it was allowed when it was set
+		}
+		exists, err := tx.Exists(ctx, scope, target, id)
 		if err != nil {
 			return nil, err
 		}
