@@ -140,3 +140,21 @@ func TestAuditIndexedArrays(t *testing.T) {
 		}
 	})
 }
+
+// With after= the total counts the whole filtered set, not the records
+// after the cursor, so an export can show its progress.
+func TestAuditAfterTotal(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		d := newQData(t, e)
+		all := total(t, d.a, "/api/customer")
+		first := d.do(t, "GET", "/api/customer?limit=2", nil).Status(200).Data()
+		for _, after := range []any{0, first[1]["id"], d.epsilon} { // a full page, a middle page, past the end
+			r := d.do(t, "GET", p("/api/customer?limit=2&after=%v", after), nil).Status(200)
+			wantEq(t, p("total after=%v", after), r.JSON()["total"], all)
+		}
+		leads := total(t, d.a, "/api/customer?filter=status:eq:lead")
+		r := d.do(t, "GET", p("/api/customer?filter=status:eq:lead&after=%d", d.alpha), nil).Status(200)
+		wantEq(t, "filtered total", r.JSON()["total"], leads)
+	})
+}

@@ -265,11 +265,12 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 		// The FTS match count is the exact total when the search is the
 		// whole filter, the table holds only this company, the caller may
 		// read all of it, and the term is ASCII (FTS and LIKE fold alike).
-		if whole && single && isASCII(val) && s.ReadExtent(res) == schema.All && !p.HasAfter {
+		if whole && single && isASCII(val) && s.ReadExtent(res) == schema.All {
 			exact = est
 		}
 	}
-	// build assembles the page query with or without the FTS match list.
+	// build assembles the page query with or without the FTS match list,
+	// and the condition the total counts.
 	build := func(fts bool) (from, where string, args []any, q string, qargs []any) {
 		from = res.Table + " t"
 		compile := query.Where
@@ -284,19 +285,20 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 			where += " AND (" + w + ")"
 			args = append(args, a...)
 		}
-		if p.HasAfter {
-			where += " AND t.id > ?"
-			args = append(args, p.After)
-		}
+		// The after= cursor narrows the page, not the total: an export
+		// shows its progress against the whole filtered set.
+		pageWhere, pageArgs := where, append([]any{}, args...)
 		var order string
 		var oargs []any
 		if p.HasAfter {
+			pageWhere += " AND t.id > ?"
+			pageArgs = append(pageArgs, p.After)
 			order = "t.id ASC"
 		} else {
 			order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
 		}
-		q = "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-		qargs = append(append(append([]any{}, args...), oargs...), p.Limit, p.Offset)
+		q = "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + pageWhere + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+		qargs = append(append(pageArgs, oargs...), p.Limit, p.Offset)
 		return
 	}
 	from, where, args, q, qargs := build(planFTS)
@@ -326,7 +328,7 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	}
 	if p.Total {
 		// A short page that starts at 0 already knows its total.
-		if p.Offset == 0 && len(page.Rows) < p.Limit {
+		if p.Offset == 0 && !p.HasAfter && len(page.Rows) < p.Limit {
 			n := int64(len(page.Rows))
 			page.Total = &n
 		} else if exact >= 0 {
