@@ -124,3 +124,29 @@ func TestOwnExtentForeignKeys(t *testing.T) {
 		on(t, f.a.Do("POST", "/api/note", all, obj{"body": "x", "customer_id": f.customer})).Status(201)
 	})
 }
+
+// TestCustomFieldValueRules: the array form takes field_id (or key) and a
+// value and nothing else; a number is a JSON number; a required field does
+// not take a blank value; a multiselect holds each option once.
+func TestCustomFieldValueRules(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "CFRules")
+		emp := f.create(t, "field", obj{"name": "Employees", "model": "customer", "type": "number"})
+		f.create(t, "field", obj{"name": "Must", "model": "contact", "type": "text", "required": true})
+		f.create(t, "field", obj{"name": "Tags", "model": "customer", "type": "multiselect", "options": []string{"a", "b"}})
+		path := p("/api/customer/%d", f.customer)
+		f.do(t, "PATCH", path, obj{"field_values": []obj{{"field_id": emp, "value": 40}}}).Status(200)
+		want422(t, f.do(t, "PATCH", path, obj{"field_values": []obj{{"field_id": emp}}}), "field_values.0.value")
+		want422(t, f.do(t, "PATCH", path, obj{"field_values": []obj{{"field_id": emp, "value": 1, "extra": 1}}}), "field_values.0.extra")
+		want422(t, f.do(t, "PATCH", path, obj{"field_values": []any{nil}}), "field_values.0")
+		want422(t, f.do(t, "PATCH", path, obj{"field_values": []obj{{"value": 1}}}), "field_values.0.field_id")
+		m := f.do(t, "GET", path+"?with=field_values", nil).Status(200).JSON()
+		wantEq(t, "value kept", at(m, "field_values.0.value"), 40)
+		want422(t, f.do(t, "PATCH", path, obj{"field_values": obj{"employees": "40"}}), "field_values.employees")
+		f.do(t, "PATCH", path, obj{"field_values": obj{"employees": 40.5}}).Status(200)
+		want422(t, f.do(t, "PATCH", path, obj{"field_values": obj{"tags": []string{"a", "a"}}}), "field_values.tags")
+		want422(t, f.do(t, "POST", "/api/contact", obj{"first_name": "x", "customer_id": f.customer, "field_values": obj{"must": " "}}), "field_values.must")
+		f.do(t, "POST", "/api/contact", obj{"first_name": "x", "customer_id": f.customer, "field_values": obj{"must": "yes"}}).Status(201)
+	})
+}

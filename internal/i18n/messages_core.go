@@ -64,6 +64,8 @@ func init() {
 		"v_key_underivable": "No key can be derived from the name; send a key (lower-case a-z, 0-9 and _).",
 		"v_key_format":      "The %s field may only hold lower-case a-z, 0-9 and single _ between them, like industry_code.",
 		"v_field_in_use":    "The %s of a field cannot change while records hold values for it.",
+		"v_number":          "The %s field must be a number.",
+		"v_distinct":        "The %s field may not hold the same value twice.",
 	})
 	Register("nl", map[string]string{
 		"unauthenticated":        "Niet geauthenticeerd.",
@@ -126,5 +128,7 @@ func init() {
 		"v_key_underivable":      "Uit de naam is geen key af te leiden; stuur een key mee (kleine letters a-z, 0-9 en _).",
 		"v_key_format":           "Het veld %s mag alleen kleine letters a-z, 0-9 en losse _ daartussen bevatten, zoals branche_code.",
 		"v_field_in_use":         "Het veld %s van een eigen veld kan niet wijzigen zolang records er waarden voor hebben.",
+		"v_number":               "Het veld %s moet een getal zijn.",
+		"v_distinct":             "Het veld %s mag dezelfde waarde niet twee keer bevatten.",
 	})
 }

@@ -4,6 +4,7 @@
 package resource
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -1067,6 +1068,16 @@ func templateItems(v *apierr.Validation, raw any) ([][]any, bool) {
 	return rows, ok
 }
 
+// blank reports a JSON value a required field does not accept as given:
+// an empty or white-space string, an empty list (Laravel's required).
+func blank(raw json.RawMessage) bool {
+	if s, ok := asString(raw); ok {
+		return strings.TrimSpace(s) == ""
+	}
+	var l []json.RawMessage
+	return json.Unmarshal(raw, &l) == nil && raw[0] == '[' && len(l) == 0
+}
+
 // validateFieldValues checks custom field values by key or by id.
 func (s *Service) validateFieldValues(ctx context.Context, tx store.Conn, c Caller, res *schema.Resource, v *apierr.Validation, raw json.RawMessage, pw *pending) error {
 	if raw == nil && pw.current != nil {
@@ -1100,31 +1111,54 @@ func (s *Service) validateFieldValues(ctx context.Context, tx store.Conn, c Call
 				given[d.ID] = b.Raw[k]
 			}
 		case '[':
-			var items []struct {
-				FieldID json.RawMessage `json:"field_id"`
-				Key     string          `json:"key"`
-				Value   json.RawMessage `json:"value"`
-			}
+			// [{"field_id": 3, "value": "Retail"}] (or "key" instead of
+			// field_id); value is required, null removes, nothing else goes.
+			var items []json.RawMessage
 			if json.Unmarshal(raw, &items) != nil {
 				v.Add("field_values", "v_array", "field_values")
 				return nil
 			}
-			for i, it := range items {
-				var d store.FieldDef
-				var ok bool
-				if id, good := asInt(it.FieldID); good {
-					d, ok = pw.fieldDefs[id]
-				} else if it.Key != "" {
-					d, ok = byKey[it.Key]
-				}
-				if !ok {
-					v.Add(fmt.Sprintf("field_values.%d.field_id", i), "v_exists", "field_id")
+			for i, item := range items {
+				p := fmt.Sprintf("field_values.%d", i)
+				it, err := DecodeBody(item)
+				if err != nil || len(bytes.TrimSpace(item)) == 0 || item[0] != '{' {
+					v.Add(p, "v_object", p)
 					continue
 				}
-				if it.Value == nil {
-					it.Value = json.RawMessage("null")
+				var d store.FieldDef
+				found, named := false, false
+				for _, k := range it.Keys {
+					switch k {
+					case "field_id":
+						named = true
+						if id, good := asInt(it.Raw[k]); good {
+							d, found = pw.fieldDefs[id]
+						}
+					case "key":
+						if !named {
+							named = true
+							if key, good := asString(it.Raw[k]); good {
+								d, found = byKey[key]
+							}
+						}
+					case "value":
+					default:
+						v.Add(p+"."+k, "v_unknown", p+"."+k)
+					}
 				}
-				given[d.ID] = it.Value
+				switch {
+				case !named:
+					v.Add(p+".field_id", "v_required", p+".field_id")
+				case !found:
+					v.Add(p+".field_id", "v_exists", "field_id")
+				}
+				val, hasValue := it.Raw["value"]
+				if !hasValue {
+					v.Add(p+".value", "v_required", p+".value")
+				}
+				if found && hasValue {
+					given[d.ID] = val
+				}
 			}
 		default:
 			v.Add("field_values", "v_object", "field_values")
@@ -1135,7 +1169,7 @@ func (s *Service) validateFieldValues(ctx context.Context, tx store.Conn, c Call
 	for id, r := range given {
 		d := pw.fieldDefs[id]
 		path := "field_values." + d.Key
-		if isNull(r) {
+		if isNull(r) || (d.Required && blank(r)) {
 			if d.Required {
 				v.Add(path, "v_required", path)
 				continue

@@ -470,15 +470,16 @@ func EncodeFieldValue(v *apierr.Validation, path string, def store.FieldDef, raw
 		}
 		return s, ok
 	case "number":
+		// a JSON number (integer or not); "40" is the wrong JSON type
 		var n json.Number
 		d := json.NewDecoder(bytes.NewReader(raw))
 		d.UseNumber()
-		if d.Decode(&n) != nil {
-			v.Add(path, "v_integer", path)
+		if raw[0] == '"' || d.Decode(&n) != nil {
+			v.Add(path, "v_number", path)
 			return "", false
 		}
 		if _, err := n.Float64(); err != nil {
-			v.Add(path, "v_integer", path)
+			v.Add(path, "v_number", path)
 			return "", false
 		}
 		return n.String(), true
@@ -539,11 +540,17 @@ func EncodeFieldValue(v *apierr.Validation, path string, def store.FieldDef, raw
 			v.Add(path, "v_array", path)
 			return "", false
 		}
+		seen := map[string]bool{}
 		for _, s := range l {
 			if !contains(def.Options, s) {
 				v.Add(path, "v_option", path)
 				return "", false
 			}
+			if seen[s] {
+				v.Add(path, "v_distinct", path)
+				return "", false
+			}
+			seen[s] = true
 		}
 		if l == nil {
 			l = []string{}
