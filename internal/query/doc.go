@@ -11,14 +11,17 @@
 // Decisions the callers rely on:
 //
 //   - List parameters (with, show, count, order_by, filter) join every value
-//     of name and name[] with commas, plain form first; positions are those
-//     of the joined value. An entirely blank value is treated as absent
-//     (with= still sets HasWith, weight 0); an empty item inside a list is a
-//     400. Blanks around list items are ignored.
+//     of name, name[] and name[<n>] with commas, in that order (the indexed
+//     form, sent by PHP's http_build_query and JavaScript's qs, in index
+//     order); positions are those of the joined value. An entirely blank
+//     value is treated as absent (with= still sets HasWith, weight 0); an
+//     empty item inside a list is a 400. Blanks around list items are
+//     ignored.
 //   - Scalar parameters (offset, limit, per_page, total, after) use their
-//     last value, as PHP/Laravel do. limit wins over per_page. total accepts
-//     true/false/1/0. after cannot be combined with a non-empty order_by or
-//     offset (400 on "after").
+//     last value, as PHP/Laravel do; in array form (limit[]=2, limit[0]=2)
+//     they are a 400 on the parameter. limit wins over per_page. total
+//     accepts true/false/1/0. after cannot be combined with a non-empty
+//     order_by or offset (400 on "after").
 //   - Invalid UTF-8 and NUL characters in a list parameter are a 400.
 //   - filter: an unquoted value runs to the next comma or closing
 //     parenthesis and may contain colons (created_at:gt:2024-01-01T10:00:00Z
@@ -26,6 +29,11 @@
 //     fields are trimmed of blanks before parsing; string values are not.
 //     For in, an empty item is typed like any value ("" for strings, a 400
 //     for numbers and enums).
+//   - Date-time values: YYYY-MM-DD (midnight UTC), or
+//     YYYY-MM-DDThh:mm[:ss[.fraction]] with Z, +hh:mm, +hhmm, +hh or no
+//     offset (UTC); T and Z in either case.
+//   - Dotted paths of filter, order_by and show cross at most MaxHops (8)
+//     relations; with is bounded by its weight instead.
 //   - A dotted filter path means "a related record exists that matches"
 //     for to-one hops as well as to-many ones (Laravel's whereHas): to-one
 //     compiles to "t.fk IN (SELECT x.id FROM ... WHERE <scope> AND <cond>)",
