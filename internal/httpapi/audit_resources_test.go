@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cirqll/core/internal/apitest"
@@ -148,5 +149,38 @@ func TestCustomFieldValueRules(t *testing.T) {
 		want422(t, f.do(t, "PATCH", path, obj{"field_values": obj{"tags": []string{"a", "a"}}}), "field_values.tags")
 		want422(t, f.do(t, "POST", "/api/contact", obj{"first_name": "x", "customer_id": f.customer, "field_values": obj{"must": " "}}), "field_values.must")
 		f.do(t, "POST", "/api/contact", obj{"first_name": "x", "customer_id": f.customer, "field_values": obj{"must": "yes"}}).Status(201)
+	})
+}
+
+// TestChildLists: template items must be objects (a null item was made an
+// empty one), too long descriptions get the length message, and the
+// activity log shows a replaced list as [old, new]; an unchanged list
+// writes nothing.
+func TestChildLists(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Children")
+		want422(t, f.do(t, "POST", "/api/template", obj{"name": "x", "items": []any{nil}}), "items.0")
+		want422(t, f.do(t, "POST", "/api/template", obj{"name": "x", "items": []any{"a"}}), "items.0")
+		r := f.do(t, "POST", "/api/template", obj{"name": "x", "items": []obj{{"description": strings.Repeat("a", 65536)}}})
+		want422(t, r, "items.0.description")
+		if msgs, _ := r.JSON()["errors"].(map[string]any)["items.0.description"].([]any); len(msgs) != 1 || !strings.Contains(msgs[0].(string), "65535") {
+			t.Errorf("length message: %v", msgs)
+		}
+		tpl := f.create(t, "template", obj{"name": "Quote", "items": []obj{{"description": "Work", "quantity": "2", "unit_price": "10.5"}}})
+		f.do(t, "PATCH", p("/api/template/%d", tpl), obj{"items": []obj{{"description": "Work", "quantity": "3", "unit_price": "10.5"}}}).Status(200)
+		l := logs(t, f.a, "template", tpl)
+		last := l[len(l)-1]
+		wantEq(t, "old items", at(last, "changes.items.0.0.quantity"), "2.00")
+		wantEq(t, "new items", at(last, "changes.items.1.0.quantity"), "3.00")
+		etag := f.do(t, "GET", p("/api/template/%d", tpl), nil).Status(200).Header.Get("ETag")
+		r = f.do(t, "PATCH", p("/api/template/%d", tpl), obj{"items": []obj{{"description": "Work", "quantity": "3.00", "unit_price": "10.50"}}}).Status(200)
+		wantEq(t, "unchanged items write nothing", r.Header.Get("ETag"), etag)
+		wantEq(t, "no log entry", len(logs(t, f.a, "template", tpl)), len(l))
+
+		fld := f.create(t, "field", obj{"name": "Tier", "model": "customer", "type": "select", "options": []string{"Gold", "Silver"}})
+		f.do(t, "PATCH", p("/api/field/%d", fld), obj{"options": []string{"Gold", "Silver", "Bronze"}}).Status(200)
+		l = logs(t, f.a, "field", fld)
+		wantEq(t, "options change", at(l[len(l)-1], "changes.options"), []any{[]any{"Gold", "Silver"}, []any{"Gold", "Silver", "Bronze"}})
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -212,6 +213,7 @@ type childWrite struct {
 	table, parentCol string
 	cols             []string
 	rows             [][]any
+	logAs            func(row []any) any // one row as the activity log shows it
 }
 
 // Create validates and inserts a record, its log entry and events in one
@@ -717,10 +719,43 @@ func (s *Service) validate(ctx context.Context, tx store.Conn, c Caller, res *sc
 	if err := s.fieldValueChanges(ctx, tx, c, res, pw); err != nil {
 		return nil, err
 	}
-	for _, ch := range pw.children {
-		pw.changed[strings.TrimPrefix(strings.TrimPrefix(ch.table, "field_"), "template_")] = [2]any{nil, len(ch.rows)}
+	if err := s.childChanges(ctx, tx, c, pw); err != nil {
+		return nil, err
 	}
 	return pw, nil
+}
+
+// childChanges logs a replaced child list (field options, template items)
+// as [old list, new list]; a list sent unchanged is not rewritten.
+func (s *Service) childChanges(ctx context.Context, tx store.Conn, c Caller, pw *pending) error {
+	kept := pw.children[:0]
+	for _, ch := range pw.children {
+		var old [][]any
+		if pw.current != nil {
+			var err error
+			if old, err = tx.Children(ctx, c.Scope, ch.table, ch.parentCol, pw.current.ID, ch.cols); err != nil {
+				return err
+			}
+		}
+		before, after := make([]any, 0, len(old)), make([]any, 0, len(ch.rows))
+		for _, r := range old {
+			before = append(before, ch.logAs(r))
+		}
+		for _, r := range ch.rows {
+			after = append(after, ch.logAs(r))
+		}
+		if pw.current != nil && reflect.DeepEqual(before, after) {
+			continue
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(ch.table, "field_"), "template_")
+		pw.changed[name] = [2]any{before, after}
+		if pw.current != nil {
+			pw.previous[name] = before
+		}
+		kept = append(kept, ch)
+	}
+	pw.children = kept
+	return nil
 }
 
 // addressChanges logs a nested address write field by field
@@ -1002,7 +1037,8 @@ func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *sch
 				}
 				rows = append(rows, []any{strings.TrimSpace(label), int64(i)})
 			}
-			pw.children = append(pw.children, childWrite{table: "field_options", parentCol: "field_id", cols: []string{"label", "position"}, rows: rows})
+			pw.children = append(pw.children, childWrite{table: "field_options", parentCol: "field_id", cols: []string{"label", "position"}, rows: rows,
+				logAs: func(r []any) any { return r[0] }})
 		}
 	case "template":
 		if raw, ok := pw.vals["items"]; ok {
@@ -1010,7 +1046,11 @@ func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *sch
 			rows, ok := templateItems(v, raw)
 			if ok {
 				pw.children = append(pw.children, childWrite{table: "template_items", parentCol: "template_id",
-					cols: []string{"description", "quantity", "unit_price", "vat_rate", "position"}, rows: rows})
+					cols: []string{"description", "quantity", "unit_price", "vat_rate", "position"}, rows: rows,
+					logAs: func(r []any) any {
+						return map[string]any{"description": r[0], "quantity": store.FormatCents(toInt64(r[1])),
+							"unit_price": store.FormatCents(toInt64(r[2])), "vat_rate": store.FormatCents(toInt64(r[3])), "position": toInt64(r[4])}
+					}})
 			}
 		}
 	}
@@ -1020,22 +1060,33 @@ func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *sch
 // templateItems validates the items list of a template.
 func templateItems(v *apierr.Validation, raw any) ([][]any, bool) {
 	s, _ := raw.(string)
-	var items []map[string]json.RawMessage
+	var items []json.RawMessage
 	if err := json.Unmarshal([]byte(s), &items); err != nil || !strings.HasPrefix(strings.TrimSpace(s), "[") {
 		v.Add("items", "v_array", "items")
 		return nil, false
 	}
 	var rows [][]any
 	ok := true
-	for i, it := range items {
+	for i, item := range items {
 		p := fmt.Sprintf("items.%d", i)
+		body, err := DecodeBody(item)
+		if err != nil || len(bytes.TrimSpace(item)) == 0 || item[0] != '{' {
+			v.Add(p, "v_object", p)
+			ok = false
+			continue
+		}
 		row := []any{"", int64(0), int64(0), int64(0), int64(i)}
-		for k, r := range it {
+		for _, k := range body.Keys {
+			r := body.Raw[k]
 			switch k {
 			case "description":
 				str, good := asString(r)
-				if !good || len([]rune(str)) > 65535 {
+				switch {
+				case !good:
 					v.Add(p+".description", "v_string", p+".description")
+					ok = false
+				case utf8.RuneCountInString(str) > 65535:
+					v.Add(p+".description", "v_max_length", p+".description", 65535)
 					ok = false
 				}
 				row[0] = str
@@ -1189,4 +1240,18 @@ func (s *Service) validateFieldValues(ctx context.Context, tx store.Conn, c Call
 		}
 	}
 	return nil
+}
+
+// toInt64 reads an integer column scanned into an any (int64 on both
+// drivers; other widths just in case).
+func toInt64(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	}
+	return 0
 }

@@ -403,6 +403,38 @@ func (c Conn) ReplaceChildren(ctx context.Context, s Scope, table, parentCol str
 	return nil
 }
 
+// Children reads the child rows of parent (cols in order, by position then
+// id): what ReplaceChildren would replace.
+func (c Conn) Children(ctx context.Context, s Scope, table, parentCol string, parent int64, cols []string) ([][]any, error) {
+	qcols := make([]string, len(cols))
+	for i, col := range cols {
+		qcols[i] = quoteCol(col)
+	}
+	rs, err := c.Query(ctx, "SELECT "+strings.Join(qcols, ", ")+" FROM "+table+" WHERE company_id = ? AND "+parentCol+" = ? ORDER BY "+quoteCol("position")+", id", s.CompanyID, parent)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out [][]any
+	for rs.Next() {
+		row := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, v := range row {
+			if b, ok := v.([]byte); ok {
+				row[i] = string(b)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, rs.Err()
+}
+
 // DecodeFieldValue turns a stored custom field value into its JSON value.
 func DecodeFieldValue(typ, raw string) any {
 	switch typ {
