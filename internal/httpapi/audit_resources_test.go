@@ -184,3 +184,30 @@ func TestChildLists(t *testing.T) {
 		wantEq(t, "options change", at(l[len(l)-1], "changes.options"), []any{[]any{"Gold", "Silver"}, []any{"Gold", "Silver", "Bronze"}})
 	})
 }
+
+// TestValueFormats: assigned ISO 3166-1 codes only, RFC 5321/1035 limits
+// on e-mail addresses, the maximum named for too large money, a bad list
+// item named by its index.
+func TestValueFormats(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Formats")
+		for _, c := range []string{"UK", "XK", "AN", "EU", "nl"} {
+			want422(t, f.do(t, "POST", "/api/customer", obj{"name": "x", "address": obj{"country": c}}), "address.country")
+		}
+		for _, c := range []string{"GB", "NL", "BE", "CW", "SX"} {
+			f.do(t, "POST", "/api/customer", obj{"name": "x", "address": obj{"country": c}}).Status(201)
+		}
+		for _, bad := range []string{"a@-b.nl", "a@b-.nl", strings.Repeat("l", 65) + "@b.nl", "a@" + strings.Repeat("d", 64) + ".nl"} {
+			want422(t, f.do(t, "POST", "/api/customer", obj{"name": "x", "email": bad}), "email")
+		}
+		f.do(t, "POST", "/api/customer", obj{"name": "x", "email": strings.Repeat("l", 64) + "@" + strings.Repeat("d", 63) + ".nl"}).Status(201)
+		r := f.do(t, "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "amount": "9999999999999999.99"}, "Accept-Language: en")
+		want422(t, r, "amount")
+		if msg := r.JSON()["message"].(string); !strings.Contains(msg, "greater than") {
+			t.Errorf("max message: %s", msg)
+		}
+		f.do(t, "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "amount": "999999999999999.99"}).Status(201)
+		want422(t, f.do(t, "POST", "/api/email", obj{"subject": "x", "cc": []any{"x@y.nl", 1}}), "cc.1")
+	})
+}

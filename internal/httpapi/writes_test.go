@@ -78,7 +78,7 @@ func TestValidation(t *testing.T) {
 			{"note without parent", "POST", "/api/note", obj{"body": "x"}, []string{"customer_id"}},
 			{"note blank body", "POST", "/api/note", obj{"body": "  ", "customer_id": f.customer}, []string{"body"}},
 			{"note other company parent", "POST", "/api/note", obj{"body": "x", "customer_id": otherCustomer}, []string{"customer_id"}},
-			{"email wrong lists", "POST", "/api/email", obj{"subject": "x", "to": "a@b.nl", "cc": []any{1}, "from": "bad", "direction": "sideways"}, []string{"to", "cc", "from", "direction"}},
+			{"email wrong lists", "POST", "/api/email", obj{"subject": "x", "to": "a@b.nl", "cc": []any{1}, "from": "bad", "direction": "sideways"}, []string{"to", "cc.0", "from", "direction"}},
 			{"user everything", "POST", "/api/user", obj{}, []string{"name", "email"}},
 			{"user bad values", "POST", "/api/user", obj{"name": "x", "email": "x", "password": "short", "locale": "de", "timezone": "Mars/Base", "active": "yes"},
 				[]string{"email", "password", "locale", "timezone", "active"}},

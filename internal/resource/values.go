@@ -17,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/currency"
-	"golang.org/x/text/language"
 
 	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/i18n"
@@ -191,7 +190,7 @@ func checkValue(dec *json.Decoder, depth int) error {
 
 var (
 	emailRe    = regexp.MustCompile(`^[^\s@<>(),;:"\[\]]+@[^\s@<>(),;:"\[\]]+\.[A-Za-z0-9-]{2,}$`)
-	decimalRe  = regexp.MustCompile(`^-?[0-9]{1,15}(\.[0-9]+)?$`)
+	decimalRe  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 	dateLayout = "2006-01-02"
 )
 
@@ -253,10 +252,20 @@ func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMes
 		}
 		return c, true
 	case schema.StringList:
-		var l []string
-		if json.Unmarshal(raw, &l) != nil || raw[0] != '[' {
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil || raw[0] != '[' {
 			v.Add(path, "v_array", path)
 			return nil, false
+		}
+		l := make([]string, len(items))
+		for i, it := range items {
+			s, ok := asString(it)
+			if !ok {
+				item := fmt.Sprintf("%s.%d", path, i)
+				v.Add(item, "v_string", item)
+				return nil, false
+			}
+			l[i] = s
 		}
 		for i, s := range l {
 			if utf8.RuneCountInString(s) > 255 {
@@ -321,7 +330,7 @@ func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMes
 			return nil, false
 		}
 	case schema.Country:
-		if r, err := language.ParseRegion(s); err != nil || !r.IsCountry() || r.String() != s {
+		if !iso3166[s] {
 			v.Add(path, "v_country", path)
 			return nil, false
 		}
@@ -373,6 +382,16 @@ func ValidEmail(s string) bool {
 	if len(s) > 255 || !emailRe.MatchString(s) {
 		return false
 	}
+	local, domain, _ := strings.Cut(s, "@")
+	if len(local) > 64 { // RFC 5321 §4.5.3.1.1
+		return false
+	}
+	for _, label := range strings.Split(domain, ".") {
+		// RFC 1035: 1-63 octets, no hyphen at either end
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+	}
 	_, err := mail.ParseAddress(s)
 	return err == nil
 }
@@ -394,6 +413,9 @@ func ParseCents(s string) (int64, string) {
 	whole, frac, _ := strings.Cut(s, ".")
 	if len(frac) > 2 {
 		return 0, "v_decimal"
+	}
+	if len(strings.TrimLeft(whole, "0")) > 15 {
+		return 0, "v_decimal_max"
 	}
 	for len(frac) < 2 {
 		frac += "0"
@@ -570,3 +592,20 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+// iso3166 holds the 249 officially assigned ISO 3166-1 alpha-2 codes:
+// CLDR's region list (golang.org/x/text) also takes reserved ones (UK,
+// XK) and withdrawn ones (AN), which are not country codes.
+var iso3166 = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range strings.Fields(`AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+		BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM
+		FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE
+		KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX
+		MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH
+		SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN
+		VU WF WS YE YT ZA ZM ZW`) {
+		m[c] = true
+	}
+	return m
+}()
