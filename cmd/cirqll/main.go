@@ -42,7 +42,9 @@ const usage = `usage:
 
 Configuration comes from the environment: CIRQLL_ADDR, CIRQLL_DATABASE_URL,
 CIRQLL_REDIS_URL, CIRQLL_ENV, CIRQLL_BASE_URL, CIRQLL_RATE_LIMIT,
-CIRQLL_DEBUG_ADDR (optional: the Go profiler on its own listener).`
+CIRQLL_DEBUG_ADDR (optional: the Go profiler on its own listener),
+CIRQLL_ACCESS_TOKEN_TTL (default 720h), CIRQLL_REFRESH_TOKEN_TTL (default
+2160h), CIRQLL_AUTH_CODE_TTL (default 10m): Go durations such as 720h or 90m.`
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
@@ -179,11 +181,21 @@ func openMigrated(ctx context.Context, cfg config.Config) (*store.DB, error) {
 func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(log)
+	if err := cfg.ReadTTLs(); err != nil {
+		return err
+	}
 	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// Bind before the first start: credentials printed by a server that
+	// then fails to listen are easily missed.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	if err := firstStart(ctx, db, out); err != nil {
 		return err
 	}
@@ -192,10 +204,6 @@ func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		// net/http's own complaints (TLS handshakes, the ';' in filter=x:in:a;b
 		// that query.md prescribes) go to the JSON log at debug level.

@@ -3,6 +3,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"time"
@@ -18,12 +19,13 @@ type Config struct {
 	RateLimit   int    // CIRQLL_RATE_LIMIT, requests per minute per client per company
 	DebugAddr   string // CIRQLL_DEBUG_ADDR, optional: net/http/pprof on its own (loopback) listener
 
-	AccessTTL  time.Duration // 30 days
-	RefreshTTL time.Duration // 90 days
-	CodeTTL    time.Duration // 10 minutes
+	AccessTTL  time.Duration // CIRQLL_ACCESS_TOKEN_TTL, default 30 days
+	RefreshTTL time.Duration // CIRQLL_REFRESH_TOKEN_TTL, default 90 days
+	CodeTTL    time.Duration // CIRQLL_AUTH_CODE_TTL, default 10 minutes
 }
 
-// FromEnv reads the environment.
+// FromEnv reads the environment. The token lifetimes keep their defaults
+// until ReadTTLs reads them.
 func FromEnv() Config {
 	c := Config{
 		Addr:        env("CIRQLL_ADDR", ":8080"),
@@ -41,6 +43,32 @@ func FromEnv() Config {
 		c.RateLimit = n
 	}
 	return c
+}
+
+// ReadTTLs reads the token lifetimes (Go duration syntax, such as 720h or
+// 10m) over the defaults. It is separate from FromEnv because only serve
+// issues tokens: a bad lifetime must stop the server at startup, not the
+// commands that never use it.
+func (c *Config) ReadTTLs() error {
+	for _, s := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"CIRQLL_ACCESS_TOKEN_TTL", &c.AccessTTL},
+		{"CIRQLL_REFRESH_TOKEN_TTL", &c.RefreshTTL},
+		{"CIRQLL_AUTH_CODE_TTL", &c.CodeTTL},
+	} {
+		v := os.Getenv(s.name)
+		if v == "" {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s=%q: want a positive Go duration such as 720h, 90m or 30s", s.name, v)
+		}
+		*s.dst = d
+	}
+	return nil
 }
 
 // Dev reports development mode (http webhooks to loopback, relaxed cookies).
