@@ -185,6 +185,13 @@ func (a *API) show(res *schema.Resource) http.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		// The ETag covers the record, not what with or count embed, so a
+		// 304 is only right for the record alone (or a show= part of it).
+		if len(p.With) == 0 && len(p.Count) == 0 && resource.NotModified(r.Header.Get("If-None-Match"), row) {
+			w.Header().Set("ETag", resource.ETag(row))
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
 		a.writeRecord(w, r, http.StatusOK, res, row, p)
 		return nil
 	})

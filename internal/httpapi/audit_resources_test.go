@@ -211,3 +211,34 @@ func TestValueFormats(t *testing.T) {
 		want422(t, f.do(t, "POST", "/api/email", obj{"subject": "x", "cc": []any{"x@y.nl", 1}}), "cc.1")
 	})
 }
+
+// TestConditionalRequests: If-Match compares strongly (a weak tag is a
+// 412), Show answers 304 to an If-None-Match naming the current ETag, and
+// completed_at/closed_at may only be set in agreement with the state.
+func TestConditionalRequests(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Conditional")
+		path := p("/api/customer/%d", f.customer)
+		etag := f.do(t, "GET", path, nil).Status(200).Header.Get("ETag")
+		f.do(t, "PATCH", path, obj{"status": "prospect"}, "If-Match: W/"+etag).Status(412)
+		r := f.do(t, "GET", path, nil, "If-None-Match: "+etag).Status(304)
+		wantEq(t, "304 ETag", r.Header.Get("ETag"), etag)
+		wantEq(t, "304 body", len(r.Body), 0)
+		f.do(t, "GET", path+"?with=contacts", nil, "If-None-Match: "+etag).Status(200)
+		etag = f.do(t, "PATCH", path, obj{"status": "prospect"}, "If-Match: "+etag).Status(200).Header.Get("ETag")
+		f.do(t, "GET", path, nil, `If-None-Match: "stale", W/`+etag).Status(304)
+
+		task := p("/api/task/%d", f.task)
+		want422(t, f.do(t, "PATCH", task, obj{"completed_at": "2020-01-01T00:00:00Z"}), "completed_at")
+		m := f.do(t, "PATCH", task, obj{"status": "done", "completed_at": "2020-01-01t10:00:00z"}).Status(200).JSON()
+		wantEq(t, "imported completed_at", m["completed_at"], "2020-01-01T10:00:00Z")
+		want422(t, f.do(t, "PATCH", task, obj{"completed_at": nil}), "completed_at")
+		want422(t, f.do(t, "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "closed_at": "2020-01-01T00:00:00Z"}), "closed_at")
+		f.do(t, "POST", "/api/chance", obj{"title": "x", "customer_id": f.customer, "stage": "won", "closed_at": "2020-01-01T00:00:00Z"}).Status(201)
+
+		want422(t, f.do(t, "PATCH", p("/api/user/%d", f.user), obj{"password": nil}), "password")
+		on(t, f.a.Do("POST", "/api/customer", f.a.Token, `{"name":"x"}`, "Content-Type: application/json; charset=iso-8859-1")).Status(415)
+		on(t, f.a.Do("POST", "/api/customer", f.a.Token, `{"name":"x"}`, "Content-Type: application/json; charset=UTF-8")).Status(201)
+	})
+}

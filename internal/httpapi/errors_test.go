@@ -124,7 +124,8 @@ func TestErrors(t *testing.T) {
 			wantEq(t, "after 412", f.do(t, "GET", path, nil).Status(200).JSON()["name"], "V2")
 			f.do(t, "PATCH", path, obj{"name": "V3"}, "If-Match: *").Status(200)
 			etag3 := f.do(t, "GET", path, nil).Header.Get("ETag")
-			f.do(t, "PATCH", path, obj{"name": "V4"}, `If-Match: "nope", W/`+etag3).Status(200)
+			f.do(t, "PATCH", path, obj{"name": "V4"}, `If-Match: "nope", W/`+etag3).Status(412) // If-Match compares strongly
+			f.do(t, "PATCH", path, obj{"name": "V4"}, `If-Match: "nope", `+etag3).Status(200)
 			f.do(t, "DELETE", path, nil, "If-Match: "+etag3).Status(412)
 			f.do(t, "DELETE", path, nil, "If-Match: "+f.do(t, "GET", path, nil).Header.Get("ETag")).Status(204)
 		})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -210,8 +211,13 @@ func checkBody(w http.ResponseWriter, r *http.Request) error {
 	if !hasBody(r) {
 		return nil
 	}
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
-	if ct != "application/json" && !(strings.HasPrefix(ct, "application/") && strings.HasSuffix(ct, "+json")) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !(strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))) {
+		return apierr.New(http.StatusUnsupportedMediaType, "unsupported_media_type")
+	}
+	// JSON is UTF-8 (RFC 8259); a body declared in another charset would be
+	// read wrongly, so it is refused rather than guessed at.
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 		return apierr.New(http.StatusUnsupportedMediaType, "unsupported_media_type")
 	}
 	if r.ContentLength > MaxBody {

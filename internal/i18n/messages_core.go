@@ -65,6 +65,7 @@ func init() {
 		"v_key_format":      "The %s field may only hold lower-case a-z, 0-9 and single _ between them, like industry_code.",
 		"v_field_in_use":    "The %s of a field cannot change while records hold values for it.",
 		"v_number":          "The %s field must be a number.",
+		"v_stamp_state":     "The %s field can only be set while %s is %s.",
 		"v_decimal_max":     "The %s field may not be greater than 999999999999999.99.",
 		"v_distinct":        "The %s field may not hold the same value twice.",
 	})
@@ -130,6 +131,7 @@ func init() {
 		"v_key_format":           "Het veld %s mag alleen kleine letters a-z, 0-9 en losse _ daartussen bevatten, zoals branche_code.",
 		"v_field_in_use":         "Het veld %s van een eigen veld kan niet wijzigen zolang records er waarden voor hebben.",
 		"v_number":               "Het veld %s moet een getal zijn.",
+		"v_stamp_state":          "Het veld %s kan alleen worden gezet zolang %s %s is.",
 		"v_decimal_max":          "Het veld %s mag niet groter zijn dan 999999999999999.99.",
 		"v_distinct":             "Het veld %s mag dezelfde waarde niet twee keer bevatten.",
 	})

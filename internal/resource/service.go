@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,8 +182,25 @@ func matches(ifMatch string, row *store.Row) bool {
 	}
 	want := ETag(row)
 	for _, t := range strings.Split(ifMatch, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == want {
+		if strings.TrimSpace(t) == want { // strong comparison: a W/ tag never matches (RFC 9110 §13.1.1)
+			return true
+		}
+	}
+	return false
+}
+
+// NotModified reports whether an If-None-Match header names the record's
+// current ETag (weak comparison, RFC 9110 §13.1.2), so a Show may answer 304.
+func NotModified(ifNoneMatch string, row *store.Row) bool {
+	if ifNoneMatch == "" {
+		return false
+	}
+	if strings.TrimSpace(ifNoneMatch) == "*" {
+		return true
+	}
+	want := ETag(row)
+	for _, t := range strings.Split(ifNoneMatch, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == want {
 			return true
 		}
 	}
@@ -891,6 +909,17 @@ func (s *Service) applyRules(v *apierr.Validation, res *schema.Resource, pw *pen
 	for _, r := range res.Rules {
 		switch r.Kind {
 		case schema.StampWhen:
+			if t, explicit := pw.vals[r.Target]; explicit {
+				// A client may set the stamp (importing history) only in
+				// agreement with the state: completed_at while done.
+				in := slices.Contains(r.Values, fmt.Sprint(get(r.Field)))
+				switch {
+				case t != nil && !in:
+					v.Add(r.Target, "v_stamp_state", r.Target, r.Field, strings.Join(r.Values, ", "))
+				case t == nil && in:
+					v.Add(r.Target, "v_required", r.Target)
+				}
+			}
 			nv, sent := pw.vals[r.Field]
 			if !sent {
 				continue
@@ -906,7 +935,7 @@ func (s *Service) applyRules(v *apierr.Validation, res *schema.Resource, pw *pen
 				before = pw.current.Vals[r.Field]
 			}
 			if _, explicit := pw.vals[r.Target]; explicit {
-				continue
+				continue // checked below
 			}
 			switch {
 			case in && before != nv:

@@ -360,7 +360,7 @@ func convert(v *apierr.Validation, path string, f *schema.Field, raw json.RawMes
 			return nil, false
 		}
 	case schema.DateTime:
-		t, err := time.Parse(time.RFC3339Nano, s)
+		t, err := time.Parse(time.RFC3339Nano, rfc3339Upper(s))
 		if u := t.UTC(); err != nil || u.Year() < 1 || u.Year() > 9999 {
 			// years 1-9999 in UTC: what RFC 3339 can write and both
 			// databases store (PostgreSQL has no year 0)
@@ -609,3 +609,15 @@ var iso3166 = func() map[string]bool {
 	}
 	return m
 }()
+
+// rfc3339Upper upper-cases the T and Z that RFC 3339 §5.6 lets a date-time
+// write in lower case (Go's parser wants them upper case).
+func rfc3339Upper(s string) string {
+	if len(s) > 10 && s[10] == 't' {
+		s = s[:10] + "T" + s[11:]
+	}
+	if strings.HasSuffix(s, "z") {
+		s = s[:len(s)-1] + "Z"
+	}
+	return s
+}

@@ -6,7 +6,7 @@ var User = register(&Resource{
 	Fields: []*Field{
 		title("name"),
 		{Name: "email", Type: Email, Required: true, Unique: true, Desc: "Unique across the system."},
-		{Name: "password", Column: "password_hash", Type: Password, Hidden: true, Desc: "Write only, at least 12 characters."},
+		{Name: "password", Column: "password_hash", Type: Password, Hidden: true, NotNull: true, Desc: "Write only, at least 12 characters; cannot be cleared."},
 		{Name: "role_id", Type: Ref, Ref: "role", NotNull: true, Desc: "Defaults to the company_user role."},
 		str("phone"),
 		{Name: "locale", Type: Locale, Desc: "nl or en; null (the default) follows the company setting's locale."},
