@@ -242,3 +242,15 @@ func TestConditionalRequests(t *testing.T) {
 		on(t, f.a.Do("POST", "/api/customer", f.a.Token, `{"name":"x"}`, "Content-Type: application/json; charset=UTF-8")).Status(201)
 	})
 }
+
+// TestSettingDateFormat: date_format is one of the formats the company can
+// show dates in.
+func TestSettingDateFormat(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "DateFormat")
+		want422(t, f.do(t, "PATCH", "/api/setting", obj{"date_format": ""}), "date_format")
+		want422(t, f.do(t, "PATCH", "/api/setting", obj{"date_format": "whatever"}), "date_format")
+		wantEq(t, "date_format", f.do(t, "PATCH", "/api/setting", obj{"date_format": "YYYY-MM-DD"}).Status(200).JSON()["date_format"], "YYYY-MM-DD")
+	})
+}

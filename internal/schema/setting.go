@@ -9,7 +9,7 @@ var Setting = register(&Resource{
 		{Name: "locale", Type: Locale, Default: "nl"},
 		{Name: "timezone", Type: Timezone, Default: "Europe/Amsterdam"},
 		currency(),
-		{Name: "date_format", Type: String, Default: "DD-MM-YYYY"},
+		enum("date_format", "DD-MM-YYYY", "DD-MM-YYYY", "DD/MM/YYYY", "DD.MM.YYYY", "YYYY-MM-DD", "MM/DD/YYYY"),
 		{Name: "fiscal_year_start_month", Type: Int, Min: i64(1), Max: i64(12), Default: int64(1)},
 		{Name: "customer_number_prefix", Type: String, Default: ""},
 	},
