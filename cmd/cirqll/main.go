@@ -26,10 +26,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/app"
 	"github.com/cirqll/core/internal/auth"
 	"github.com/cirqll/core/internal/config"
+	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/oauth"
+	"github.com/cirqll/core/internal/resource"
 	"github.com/cirqll/core/internal/store"
 )
 
@@ -74,13 +77,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	switch cmd {
 	case "serve":
 		fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
-		if err := fs.Parse(args[1:]); err != nil {
-			return fmt.Errorf("serve: %w", err)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		return serve(ctx, cfg, out)
 	case "migrate":
-		if err := fs.Parse(args[1:]); err != nil {
-			return fmt.Errorf("migrate: %w", err)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		db, err := store.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -100,11 +103,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		email := fs.String("owner-email", "", "owner e-mail")
 		password := fs.String("owner-password", "", "owner password")
 		ownerName := fs.String("owner-name", "Owner", "owner name")
-		if err := fs.Parse(args[1:]); err != nil {
-			return fmt.Errorf("company create: %w", err)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		if strings.TrimSpace(*name) == "" || strings.TrimSpace(*email) == "" || *password == "" {
 			return errors.New("company create: --name, --owner-email and --owner-password are required")
+		}
+		// The same rule as the API's email fields: the owner signs in with it.
+		if !resource.ValidEmail(strings.TrimSpace(*email)) {
+			return fmt.Errorf("company create: --owner-email %q is not an e-mail address (like name@example.nl)", *email)
 		}
 		if len(*password) < 12 {
 			return errors.New("company create: --owner-password must be at least 12 characters")
@@ -125,8 +132,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		public := fs.Bool("public", false, "public client (no secret, PKCE required)")
 		var redirects multiFlag
 		fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return fmt.Errorf("client create: %w", err)
+		if err := parse(fs, args[1:]); err != nil {
+			return err
 		}
 		if *company <= 0 || strings.TrimSpace(*name) == "" || len(redirects) == 0 {
 			return errors.New("client create: --company, --name and --redirect-uri are required")
@@ -144,7 +151,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		srv := oauth.New(db, cfg, nil)
 		c, secret, err := srv.CreateClient(ctx, *company, owner, oauth.ClientInput{Name: name, RedirectURIs: redirects, Confidential: &confidential})
 		if err != nil {
-			return fmt.Errorf("client create: %w", err)
+			return fmt.Errorf("client create: %w", human(err))
 		}
 		var sec any
 		if secret != "" {
@@ -155,6 +162,38 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return seedCommand(ctx, cfg, fs, args[1:], out)
 	}
 	return fmt.Errorf("unknown command %q\n%s", strings.Join(strings.Fields(cmd), " "), usage)
+}
+
+// parse parses a command's flags and refuses positional arguments: a
+// stray word (or a flag after one, which the flag package would stop at)
+// must not be ignored silently.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q (flags are --name value)", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// human turns the API's validation error (message keys, as its Error
+// method prints them) into the English messages the API would answer.
+func human(err error) error {
+	var e *apierr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	var msgs []string
+	for _, f := range e.FieldOrder {
+		for _, m := range e.Fields[f] {
+			msgs = append(msgs, i18n.T("en", m.Key, m.Args...))
+		}
+	}
+	if len(msgs) == 0 {
+		msgs = append(msgs, i18n.T("en", e.Msg.Key, e.Msg.Args...))
+	}
+	return errors.New(strings.Join(msgs, " "))
 }
 
 func printJSON(out io.Writer, v any) error {

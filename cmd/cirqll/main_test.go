@@ -184,3 +184,67 @@ func TestServeFirstStartAndShutdown(t *testing.T) {
 		})
 	}
 }
+
+// fails runs the binary in dir, expects a non-zero exit with nothing on
+// stdout, and returns its message.
+func fails(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err == nil || stdout.Len() != 0 || stderr.Len() == 0 {
+		t.Fatalf("cirqll %s: err=%v stdout=%q stderr=%q, want a failure with a message", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stderr.String()
+}
+
+// TestRefusesBadInput: what the API would refuse, stray arguments, and
+// database URLs that are neither PostgreSQL nor a plain SQLite path fail
+// with a message people can act on, and leave no file behind.
+func TestRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"CIRQLL_DATABASE_URL=" + filepath.Join(dir, "c.db"), "CIRQLL_ENV=production"}
+	c := cli(t, env, true, "company", "create", "--name", "Acme", "--owner-email", "owner@acme.nl", "--owner-password", "a-long-password-1")
+	company := fmt.Sprint(c["company_id"])
+
+	msg := fails(t, dir, env, "company", "create", "--name", "X", "--owner-email", "bad", "--owner-password", "a-long-password-1")
+	if !strings.Contains(msg, "--owner-email") {
+		t.Errorf("bad e-mail: %q", msg)
+	}
+	for _, args := range [][]string{
+		{"company", "create", "--name", "X", "--owner-email", "x@acme.nl", "--owner-password", "a-long-password-1", "extra"},
+		{"company", "create", "stray", "--name", "X", "--owner-email", "x@acme.nl", "--owner-password", "a-long-password-1"},
+		{"client", "create", "--company", company, "--name", "App", "--redirect-uri", "https://app.test/cb", "extra"},
+		{"migrate", "now"},
+		{"serve", "extra"},
+		{"seed", "--company", company, "--customers", "1", "extra"},
+	} {
+		if msg := fails(t, dir, env, args...); !strings.Contains(msg, "unexpected argument") {
+			t.Errorf("%v: %q", args, msg)
+		}
+	}
+	// Nothing of the refused commands was written.
+	if n := cli(t, env, true, "company", "create", "--name", "Y", "--owner-email", "x@acme.nl", "--owner-password", "a-long-password-1"); n["company_id"] == nil {
+		t.Fatalf("company create: %v", n)
+	}
+
+	for _, uri := range []string{"not-a-url", "https://app.test/cb#frag"} {
+		msg := fails(t, dir, env, "client", "create", "--company", company, "--name", "Bad", "--redirect-uri", uri)
+		if strings.Contains(msg, "v_redirect_uri") || strings.Contains(msg, "422") || !strings.Contains(msg, "invalid redirect URI: "+uri) {
+			t.Errorf("redirect URI %s: %q", uri, msg)
+		}
+	}
+
+	for _, u := range []string{"mysql://root@127.0.0.1/x", "http://db.test/x", "file:sub/x.db?_pragma=busy_timeout(5000)", "sqlite:x.db?mode=ro"} {
+		empty := t.TempDir()
+		msg := fails(t, empty, []string{"CIRQLL_DATABASE_URL=" + u}, "migrate")
+		if !strings.Contains(msg, "CIRQLL_DATABASE_URL") {
+			t.Errorf("%s: %q", u, msg)
+		}
+		if left, _ := os.ReadDir(empty); len(left) != 0 {
+			t.Errorf("%s left %s behind", u, left[0].Name())
+		}
+	}
+}

@@ -20,8 +20,8 @@ func seedCommand(ctx context.Context, cfg config.Config, fs *flag.FlagSet, args 
 	fs.IntVar(&o.ContactsPer, "contacts", 2, "contacts per customer")
 	fs.IntVar(&o.TasksPer, "tasks", 1, "tasks per customer")
 	fs.IntVar(&o.ChancesPer, "chances", 1, "chances per customer")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("seed: %w", err)
+	if err := parse(fs, args); err != nil {
+		return err
 	}
 	if *company <= 0 {
 		return errors.New("seed: --company is required")

@@ -56,21 +56,53 @@ type DB struct {
 	ckpt     *checkpointer // SQLite: WAL checkpoints off the writer
 }
 
-// ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL.
-func ParseURL(raw string) (dialect.Dialect, string) {
+// ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL:
+// postgres:// or postgresql:// is PostgreSQL, anything else a SQLite file
+// path, optionally prefixed sqlite: or file:. Two things that would
+// otherwise become odd SQLite files are errors instead: another URL scheme
+// (mysql://... would create a file named after it) and SQLite URI
+// parameters (file:x.db?_pragma=...: the store sets its own pragmas after
+// a "?" of its own, and the driver failed only after creating the file).
+func ParseURL(raw string) (dialect.Dialect, string, error) {
 	if strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://") {
-		return dialect.Postgres, raw
+		return dialect.Postgres, raw, nil
+	}
+	if scheme, _, ok := strings.Cut(raw, "://"); ok && scheme != "sqlite" && scheme != "file" && isScheme(scheme) {
+		return 0, "", fmt.Errorf("CIRQLL_DATABASE_URL (or --database): unsupported scheme %s://; use postgres:// or postgresql://, or a SQLite file path (optionally sqlite: or file:)", scheme)
 	}
 	p := strings.TrimPrefix(strings.TrimPrefix(raw, "sqlite:"), "file:")
+	if strings.Contains(p, "?") {
+		return 0, "", errors.New("CIRQLL_DATABASE_URL (or --database): SQLite URI parameters (after \"?\") are not supported; give the file path only: the server sets its own pragmas (WAL, busy timeout, foreign keys)")
+	}
 	if p == "" {
 		p = "./data/cirqll.db"
 	}
-	return dialect.SQLite, p
+	return dialect.SQLite, p, nil
+}
+
+// isScheme reports an RFC 3986 URL scheme of at least two characters (one
+// letter before a colon is a Windows drive, not a scheme).
+func isScheme(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Open connects to the database named by url (see ParseURL).
 func Open(ctx context.Context, url string) (*DB, error) {
-	d, dsn := ParseURL(url)
+	d, dsn, err := ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
 	db := &DB{Dialect: d, URL: Redact(url), rebind: map[string]string{}}
 	switch d {
 	case dialect.Postgres:
