@@ -313,17 +313,21 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	}
 	page := &Page{Limit: p.Limit, Offset: p.Offset, Rows: []*Row{}}
 	if p.Limit > 0 {
-		start := time.Now()
-		rows, err := c.Query(ctx, q, qargs...)
-		if err != nil {
-			return nil, err
-		}
-		page.Rows, _, err = c.scanRows(rows, res, 0)
-		if err != nil {
-			return nil, err
-		}
+		var took func() time.Duration
 		if search && (plan != "" || planFTS) {
-			c.db.plans.record(plan, planFTS, time.Since(start), est)
+			took = cpuClock()
+		}
+		rows, err := c.Query(ctx, q, qargs...)
+		if err == nil {
+			page.Rows, _, err = c.scanRows(rows, res, 0)
+		}
+		if took != nil {
+			if d := took(); err == nil && d > 0 {
+				c.db.plans.record(plan, planFTS, d, est)
+			}
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if p.Total {

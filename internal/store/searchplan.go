@@ -15,11 +15,13 @@ import (
 // fortieth name is cheap to walk to if those names spread over the order,
 // and costs a walk over nearly the whole company if they all sort last.
 // Neither is knowable from SQLite's statistics, so for common terms (rare
-// ones always start from FTS) the store measures: a query runs the walk
-// first; if the walk took longer than the FTS plan is expected to, the
-// next run of the same query tries the FTS plan, and from then on the
-// faster of the two measured runs wins. Plans only decide speed, never
-// results, so they outlive writes and are relearned after planTTL.
+// ones always start from FTS) the store measures the CPU time each plan
+// takes (cpuClock; wall time under load mostly measures the wait for a
+// core): a query runs the walk first; if the walk cost more than the FTS
+// plan is expected to, the next run of the same query tries the FTS plan,
+// and from then on the cheaper of the two measured runs wins. Plans only
+// decide speed, never results, so they outlive writes and are relearned
+// after planTTL.
 const (
 	planTTL     = time.Minute
 	planEntries = 10000
@@ -38,8 +40,9 @@ type searchPlan struct {
 	at        time.Time
 }
 
-// initialPerMatch is the FTS plan's cost per match before any was measured
-// (modernc.org/sqlite on a 2-core machine: about 4 µs).
+// initialPerMatch is the FTS plan's CPU cost per match before any was
+// measured (modernc.org/sqlite on the 2-core development machine: about
+// 4 µs).
 const initialPerMatch = 4 * time.Microsecond
 
 // useFTS tells whether the query key, whose term has est FTS matches,
