@@ -548,7 +548,11 @@ func (s *Service) log(ctx context.Context, tx store.Conn, c Caller, res *schema.
 	ev := base
 	ev.Name = res.Name + "." + event
 	if event == "updated" {
-		ev.Previous = pw.previous
+		prev, err := s.eventPrevious(ctx, tx, c, res, row, pw)
+		if err != nil {
+			return err
+		}
+		ev.Previous = prev
 	}
 	if err := s.Events.Emit(ctx, tx, ev); err != nil {
 		return err

@@ -241,3 +241,48 @@ func testValidation(t *testing.T, d dialect.Dialect) {
 	a.Do("POST", path("/api/webhook/%d/test", id), a.Token, nil).Status(409)
 	a.Do("POST", path("/api/webhook/%d/test", 999999), a.Token, nil).Status(404)
 }
+
+// TestPreviousOfNestedValues: an update that changes only the nested
+// address or custom field values says what they were (data shows neither).
+func TestPreviousOfNestedValues(t *testing.T) {
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		a := e.Company("Acme")
+		rcv := newReceiver(t)
+		subscribe(t, a, a.Token, rcv, "customer.updated")
+		a.Do("POST", "/api/field", a.Token, map[string]any{"name": "Industry", "model": "customer", "type": "text"}).Status(201)
+		a.Do("POST", "/api/field", a.Token, map[string]any{"name": "Size", "model": "customer", "type": "number"}).Status(201)
+		cid := a.Do("POST", "/api/customer", a.Token, map[string]any{"name": "Addr",
+			"address": map[string]any{"street": "A", "city": "B"}, "field_values": map[string]any{"industry": "Retail"}}).Status(201).ID()
+		other := a.Do("POST", "/api/customer", a.Token, map[string]any{"name": "Bare"}).Status(201).ID()
+		addr := num(a.Do("GET", path("/api/customer/%d", cid), a.Token, nil).Status(200).JSON()["address_id"])
+
+		patch := func(id int64, body map[string]any) {
+			t.Helper()
+			a.Do("PATCH", path("/api/customer/%d", id), a.Token, body).Status(200)
+		}
+		patch(cid, map[string]any{"address": map[string]any{"street": "New", "city": "B"}})
+		patch(cid, map[string]any{"field_values": map[string]any{"industry": "Tech", "size": 40}})
+		patch(cid, map[string]any{"name": "Renamed", "field_values": map[string]any{"industry": nil}})
+		patch(cid, map[string]any{"address": nil})
+		patch(other, map[string]any{"address": map[string]any{"city": "Ede"}})
+
+		oldAddr := map[string]any{"street": "A", "house_number": nil, "postal_code": nil, "city": "B", "country": "NL"}
+		want := []map[string]any{
+			{"address": oldAddr},
+			{"field_values": map[string]any{"industry": "Retail", "size": nil}},
+			{"name": "Addr", "field_values": map[string]any{"industry": "Tech"}},
+			{"address_id": json.Number(fmt.Sprint(addr)), "address": map[string]any{"street": "New", "house_number": nil, "postal_code": nil, "city": "B", "country": "NL"}},
+			{"address_id": nil, "address": nil},
+		}
+		got := rcv.waitN(len(want))
+		for i, w := range want {
+			var env struct {
+				Previous json.RawMessage `json:"previous"`
+			}
+			_ = json.Unmarshal(got[i].Body, &env)
+			if p := plain(t, env.Previous); !reflect.DeepEqual(p, w) {
+				t.Errorf("update %d: previous %s, want %v", i+1, env.Previous, w)
+			}
+		}
+	})
+}
