@@ -4,12 +4,13 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // cpuClock measures the CPU time the calling goroutine spends until the
-// returned function is called: its OS thread's CPU time, with the
+// returned function is called: its OS thread's CPU clock, with the
 // goroutine locked to the thread meanwhile. modernc.org/sqlite runs a query
-// on the calling goroutine, so this is the query's cost, whatever else the
+// on the calling goroutine, so this is the query's cost whatever else the
 // machine does (wall time under load mostly measures waiting for a core).
 func cpuClock() func() time.Duration {
 	runtime.LockOSThread()
@@ -24,10 +25,13 @@ func cpuClock() func() time.Duration {
 	}
 }
 
+// threadCPU reads CLOCK_THREAD_CPUTIME_ID (nanoseconds; getrusage's thread
+// times are only as fine as the scheduler tick).
 func threadCPU() (time.Duration, bool) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+	const clockThreadCPUTimeID = 3
+	var ts syscall.Timespec
+	if _, _, errno := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTimeID, uintptr(unsafe.Pointer(&ts)), 0); errno != 0 {
 		return 0, false
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+	return time.Duration(ts.Nano()), true
 }
