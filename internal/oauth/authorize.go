@@ -171,6 +171,11 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleAuthorizePost(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			s.errorPage(w, r, http.StatusRequestEntityTooLarge, lang(r), i18n.T(lang(r), "oauth_request_too_large"))
+			return
+		}
 		s.errorPage(w, r, http.StatusBadRequest, lang(r), i18n.T(lang(r), "oauth_invalid_request"))
 		return
 	}
@@ -378,9 +383,12 @@ func redirectOrigin(uri string, csp bool) string {
 	return u.Scheme + ":"
 }
 
+// internalPage answers an unexpected error with a 500 page showing the
+// request id of the log line.
 func (s *Server) internalPage(w http.ResponseWriter, r *http.Request, l string, err error) {
-	s.logError(r, err)
-	s.errorPage(w, r, http.StatusInternalServerError, l, i18n.T(l, "server_error"))
+	rid := s.logError(r, err)
+	s.render(w, r, http.StatusInternalServerError, "error.html",
+		&page{Lang: l, Title: i18n.T(l, "page_error_title"), Error: i18n.T(l, "server_error"), RequestID: rid}, "")
 }
 
 func contains(list []string, s string) bool {

@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/auth"
+	"github.com/cirqll/core/internal/resource"
 	"github.com/cirqll/core/internal/respond"
 	"github.com/cirqll/core/internal/store"
 )
@@ -81,6 +81,8 @@ func (in *ClientInput) validate(create bool, v *apierr.Validation) {
 		if !v.Has("name") {
 			v.Add("name", "v_required", "name")
 		}
+	case in.Name != nil && !storable(*in.Name): // NUL or invalid UTF-8 (a form): not text
+		v.Add("name", "v_string", "name")
 	case in.Name != nil && utf8.RuneCountInString(*in.Name) > 255:
 		v.Add("name", "v_max_length", "name", 255)
 	}
@@ -112,7 +114,7 @@ func (in *ClientInput) validate(create bool, v *apierr.Validation) {
 // private-use scheme of a native app in reverse-domain form (RFC 8252
 // §7.1, such as com.example.app:/callback).
 func validRedirectURI(s string) bool {
-	if s == "" || len(s) > 2000 || strings.ContainsAny(s, " \t\r\n#") {
+	if s == "" || len(s) > 2000 || !storable(s) || strings.ContainsAny(s, " \t\r\n#") {
 		return false
 	}
 	u, err := url.Parse(s)
@@ -164,7 +166,7 @@ func scanClient(sc interface{ Scan(...any) error }) (*Client, error) {
 
 // clientByID reads a client by its public client_id.
 func (s *Server) clientByID(ctx context.Context, clientID string) (*Client, error) {
-	if clientID == "" || len(clientID) > 128 {
+	if clientID == "" || len(clientID) > 128 || !storable(clientID) {
 		return nil, sql.ErrNoRows
 	}
 	return scanClient(s.db.Reader().QueryRow(ctx, `SELECT `+clientCols+` FROM oauth_clients WHERE client_id = ?`, clientID))
@@ -238,6 +240,9 @@ func (s *Server) UpdateClient(ctx context.Context, companyID int64, clientID str
 	if err := v.Err(); err != nil {
 		return Client{}, err
 	}
+	if !storable(clientID) {
+		return Client{}, apierr.NotFound()
+	}
 	var out *Client
 	err := s.db.Tx(ctx, func(tx store.Conn) error {
 		c, err := scanClient(tx.QueryRow(ctx, `SELECT `+clientCols+` FROM oauth_clients WHERE client_id = ? AND company_id = ?`, clientID, companyID))
@@ -274,6 +279,9 @@ func (s *Server) UpdateClient(ctx context.Context, companyID int64, clientID str
 // DeleteClient deletes a client of the company with its codes, grants and
 // tokens (which stop working at once). 404 when not the company's.
 func (s *Server) DeleteClient(ctx context.Context, companyID int64, clientID string) error {
+	if !storable(clientID) {
+		return apierr.NotFound()
+	}
 	return s.db.Tx(ctx, func(tx store.Conn) error {
 		var pk int64
 		err := tx.QueryRow(ctx, `SELECT id FROM oauth_clients WHERE client_id = ? AND company_id = ?`, clientID, companyID).Scan(&pk)
@@ -389,8 +397,9 @@ func (s *Server) handleDeleteClient(w http.ResponseWriter, r *http.Request) {
 }
 
 // readClientInput decodes a JSON object body: 415 for another media type,
-// 413 over 1 MiB, 400 when malformed (duplicate keys, invalid UTF-8, not an
-// object), 422 for unknown fields and wrong types, all fields at once.
+// 413 over 1 MiB, 400 when malformed (resource.DecodeBody, as on /api:
+// duplicate keys, invalid UTF-8, not an object), 422 for unknown fields and
+// wrong types, all fields at once.
 func readClientInput(r *http.Request, create bool) (ClientInput, error) {
 	var in ClientInput
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -405,13 +414,13 @@ func readClientInput(r *http.Request, create bool) (ClientInput, error) {
 		}
 		return in, apierr.New(http.StatusBadRequest, "malformed_json", "unreadable body")
 	}
-	obj, err := decodeObject(body)
+	obj, err := resource.DecodeBody(body)
 	if err != nil {
-		return in, apierr.New(http.StatusBadRequest, "malformed_json", err.Error())
+		return in, err
 	}
 	var v apierr.Validation
-	for _, k := range sortedKeys(obj) {
-		raw := obj[k]
+	for _, k := range sortedKeys(obj.Raw) {
+		raw := obj.Raw[k]
 		isNull := string(raw) == "null"
 		switch k {
 		case "name":
@@ -464,45 +473,6 @@ func readClientInput(r *http.Request, create bool) (ClientInput, error) {
 		return in, err
 	}
 	return in, nil
-}
-
-// decodeObject parses a JSON object strictly: valid UTF-8, no duplicate
-// keys, nothing after it.
-func decodeObject(body []byte) (map[string]json.RawMessage, error) {
-	if !utf8.Valid(body) {
-		return nil, errors.New("invalid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, errors.New("not JSON")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New("not an object")
-	}
-	out := map[string]json.RawMessage{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, errors.New("bad key")
-		}
-		k := kt.(string)
-		if _, dup := out[k]; dup {
-			return nil, errors.New("duplicate key " + k)
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, errors.New("bad value of " + k)
-		}
-		out[k] = raw
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, errors.New("unterminated object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the object")
-	}
-	return out, nil
 }
 
 // sortedKeys gives fields in a fixed order so 422s list them stably.

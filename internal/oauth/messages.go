@@ -143,6 +143,7 @@ func init() {
 		"page_error_decision":    "Choose Authorize or Cancel.",
 		"page_error_duplicate":   "The parameter %s is given more than once.",
 		"page_error_no_redirect": "For your safety you are not sent back to the application. Please tell its developer.",
+		"page_request_id":        "Request ID:",
 	}
 	nl := map[string]string{
 		"oauth_invalid_request":           "Het verzoek mist een parameter of is ongeldig.",
@@ -185,6 +186,7 @@ func init() {
 		"page_error_decision":    "Kies Toestaan of Annuleren.",
 		"page_error_duplicate":   "De parameter %s is meer dan eens opgegeven.",
 		"page_error_no_redirect": "Voor je veiligheid word je niet teruggestuurd naar de applicatie. Laat het de ontwikkelaar weten.",
+		"page_request_id":        "Verzoek-ID:",
 	}
 	for _, sc := range schema.Scopes() {
 		e, n := describeScope(sc)

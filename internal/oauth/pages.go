@@ -37,6 +37,7 @@ type page struct {
 	Granted      []scopeLine
 	Dropped      []scopeLine
 	RedirectHost string
+	RequestID    string // on a 500 page
 }
 
 // T translates for the templates.

@@ -12,6 +12,7 @@
 package oauth
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -22,14 +23,20 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
+	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/config"
 	"github.com/cirqll/core/internal/dialect"
+	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/ratelimit"
+	"github.com/cirqll/core/internal/resource"
+	"github.com/cirqll/core/internal/respond"
 	"github.com/cirqll/core/internal/store"
 	"github.com/cirqll/core/web"
 )
@@ -94,9 +101,16 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /oauth/static/", http.StripPrefix("/oauth/static/", staticHandler(static)))
 }
 
+// staticHandler serves the files of fsys and nothing else: a folder is a
+// 404 rather than http.FileServer's listing.
 func staticHandler(fsys fs.FS) http.Handler {
 	h := http.FileServerFS(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if fi, err := fs.Stat(fsys, name); err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		h.ServeHTTP(w, r)
@@ -109,6 +123,7 @@ type oauthError struct {
 	Code   string // invalid_request, invalid_client, invalid_grant, ...
 	Desc   string // English, for developers (error_description)
 	Key    string // message catalogue key; default "oauth_<code>"
+	Args   []any  // the message's arguments (i18n.N for translated details)
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Desc }
@@ -121,12 +136,15 @@ func oerr(code, desc string) *oauthError {
 	return &oauthError{Status: st, Code: code, Desc: desc}
 }
 
-// writeOAuthError renders an oauthError, or a 500 for anything else.
+// writeOAuthError renders an oauthError, or a 500 for anything else: logged
+// and answered with the request id, as respond.Error does for the API.
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
 	var oe *oauthError
+	body := map[string]string{}
 	if !errors.As(err, &oe) {
-		slog.ErrorContext(r.Context(), "oauth: internal error", "path", r.URL.Path, "err", err.Error())
+		rid := s.logError(r, err)
 		oe = &oauthError{Status: http.StatusInternalServerError, Code: "server_error", Desc: "The server could not handle the request."}
+		body["request_id"] = rid
 	}
 	key := oe.Key
 	if key == "" {
@@ -136,9 +154,14 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	if oe.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="cirqll"`)
 	}
-	writeJSON(w, oe.Status, map[string]string{
-		"error": oe.Code, "error_description": oe.Desc, "message": tr(lang(r), key),
-	})
+	body["error"], body["error_description"], body["message"] = oe.Code, oe.Desc, tr(lang(r), key, oe.Args...)
+	writeJSON(w, oe.Status, body)
+}
+
+// errTooLarge is the answer to a body over maxBody (the contract's 413).
+func errTooLarge() *oauthError {
+	return &oauthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request",
+		Desc: "The request body is larger than 1 MiB.", Key: "oauth_request_too_large"}
 }
 
 func noStore(w http.ResponseWriter) {
@@ -171,7 +194,7 @@ func params(r *http.Request) (map[string]string, error) {
 		if err := r.ParseForm(); err != nil {
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
-				return nil, &oauthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Desc: "The request body is larger than 1 MiB."}
+				return nil, errTooLarge()
 			}
 			return nil, oerr("invalid_request", "The request body is not valid form encoding.")
 		}
@@ -189,53 +212,45 @@ func params(r *http.Request) (map[string]string, error) {
 	}
 }
 
+// jsonParams reads a JSON object of scalar values. The body is checked
+// like every JSON body of the API (resource.DecodeBody: valid UTF-8 with no
+// unpaired \u surrogate, no key given twice, one object), so a malformed
+// body is an invalid_request with the API's translated message instead of
+// being read with U+FFFD in place of the bad bytes.
 func jsonParams(r *http.Request) (map[string]string, error) {
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	bad := oerr("invalid_request", "The request body is not a JSON object of strings and numbers.")
-	tok, err := dec.Token()
+	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
-			return nil, &oauthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Desc: "The request body is larger than 1 MiB."}
+			return nil, errTooLarge()
 		}
-		return nil, bad
+		return nil, oerr("invalid_request", "The request body could not be read.")
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, bad
+	body, err := resource.DecodeBody(b)
+	if err != nil {
+		var ae *apierr.Error
+		if !errors.As(err, &ae) {
+			return nil, err
+		}
+		return nil, &oauthError{Status: http.StatusBadRequest, Code: "invalid_request",
+			Desc: i18n.T("en", ae.Msg.Key, ae.Msg.Args...), Key: ae.Msg.Key, Args: ae.Msg.Args}
 	}
-	out := map[string]string{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, bad
-		}
-		k, _ := kt.(string)
-		if _, dup := out[k]; dup {
-			return nil, oerr("invalid_request", "The parameter "+k+" is given more than once.")
-		}
-		vt, err := dec.Token()
-		if err != nil {
-			return nil, bad
-		}
-		switch v := vt.(type) {
-		case string:
+	out := make(map[string]string, len(body.Keys))
+	for _, k := range body.Keys {
+		raw := bytes.TrimSpace(body.Raw[k])
+		switch {
+		case raw[0] == '"':
+			var v string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return nil, err // DecodeBody accepted it: cannot happen
+			}
 			out[k] = v
-		case json.Number:
-			out[k] = v.String()
-		case bool:
-			out[k] = strconv.FormatBool(v)
-		case nil:
-			// null: as if absent
-		default:
-			return nil, bad
+		case string(raw) == "null": // as if absent
+		case raw[0] == '{' || raw[0] == '[':
+			return nil, oerr("invalid_request", "The request body is not a JSON object of strings and numbers.")
+		default: // a number or true/false, as sent
+			out[k] = string(raw)
 		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, bad
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, bad // trailing data
 	}
 	return out, nil
 }
@@ -251,6 +266,19 @@ func (s *Server) issuer(r *http.Request) string {
 	}
 	return scheme + "://" + r.Host
 }
+
+// SecureCookies reports whether cookies set in answer to r get the Secure
+// flag: behind TLS, as seen on the request or said by a public URL that is
+// https (a TLS proxy may not send X-Forwarded-Proto).
+func (s *Server) SecureCookies(r *http.Request) bool {
+	return isTLS(r) || strings.HasPrefix(strings.ToLower(s.cfg.BaseURL), "https://")
+}
+
+// storable reports whether s can be a text value on both dialects.
+// PostgreSQL refuses NUL and invalid UTF-8 (SQLSTATE 22021, a 500), so
+// input that is not storable is answered like a value that matches
+// nothing, before it reaches SQL.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func isTLS(r *http.Request) bool {
 	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
@@ -350,8 +378,12 @@ func (s *Server) Prune(ctx context.Context) (int64, error) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func (s *Server) logError(r *http.Request, err error) {
-	slog.ErrorContext(r.Context(), "oauth: internal error", "path", r.URL.Path, "err", err.Error())
+// logError logs an unexpected error with the request id (which the 500
+// answer carries too) and returns that id.
+func (s *Server) logError(r *http.Request, err error) string {
+	rid := respond.RequestID(r.Context())
+	slog.ErrorContext(r.Context(), "oauth: internal error", "request_id", rid, "path", r.URL.Path, "err", err.Error())
+	return rid
 }
 
 // insertID runs an INSERT and returns the new id (RETURNING works on both

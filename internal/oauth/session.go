@@ -42,6 +42,11 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
+// maxEmail bounds a sign-in address (RFC 5321 allows 254 octets; the
+// slack covers older accounts), so a throttle key stays within an index
+// entry.
+const maxEmail = 1000
+
 func throttleKeys(email, ip string) []string {
 	return []string{"acctip:" + email + "|" + ip, "ip:" + ip, "acct:" + email}
 }
@@ -55,6 +60,14 @@ func (s *Server) Login(ctx context.Context, email, password, ip string) (userID 
 
 func (s *Server) login(ctx context.Context, email, password, ip string) (userID, companyID int64, err error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	// Input no account can have (NUL or invalid UTF-8, which PostgreSQL
+	// refuses, or longer than any address) is a failed login like an
+	// unknown address, throttled under its hash: a key any dialect stores
+	// and indexes ("#" keeps it apart from real addresses).
+	known := storable(email) && len(email) <= maxEmail
+	if !known {
+		email = "#" + auth.Hash(email)
+	}
 	keys := throttleKeys(email, ip)
 	now := s.now()
 	if wait, err := s.throttled(ctx, keys, now); err != nil {
@@ -64,9 +77,13 @@ func (s *Server) login(ctx context.Context, email, password, ip string) (userID,
 	}
 	var hash sql.NullString
 	var active bool
-	row := s.db.Reader().QueryRow(ctx, `SELECT id, company_id, password_hash, active FROM users WHERE email = ?`, email)
 	var activeRaw any
-	switch err := row.Scan(&userID, &companyID, &hash, &activeRaw); {
+	err = sql.ErrNoRows
+	if known {
+		err = s.db.Reader().QueryRow(ctx, `SELECT id, company_id, password_hash, active FROM users WHERE email = ?`, email).
+			Scan(&userID, &companyID, &hash, &activeRaw)
+	}
+	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		hash = sql.NullString{}
 	case err != nil:
@@ -177,7 +194,7 @@ func (s *Server) StartSession(ctx context.Context, w http.ResponseWriter, r *htt
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: raw, Path: "/", MaxAge: int(SessionTTL.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isTLS(r)})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies(r)})
 	return nil
 }
 
@@ -189,7 +206,7 @@ func (s *Server) EndSession(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isTLS(r)})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies(r)})
 	return nil
 }
 
@@ -229,7 +246,7 @@ func (s *Server) csrfCookie(w http.ResponseWriter, r *http.Request) string {
 	}
 	v := auth.NewSecret()
 	http.SetCookie(w, &http.Cookie{Name: CSRFCookie, Value: v, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: isTLS(r)})
+		SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies(r)})
 	return v
 }
 
