@@ -12,6 +12,7 @@ import (
 	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/auth"
 	"github.com/cirqll/core/internal/respond"
+	"github.com/cirqll/core/internal/schema"
 	"github.com/cirqll/core/internal/store"
 )
 
@@ -31,13 +32,21 @@ type GrantClient struct {
 	Name string `json:"name"`
 }
 
-// ListGrants returns the user's active grants: not revoked, with a token
-// that has not expired.
+// liveGrant is the condition on grant g of being active: not revoked and
+// holding a token that still works, an access token or a refresh token
+// (a grant whose only access token was revoked through /oauth/revoke, or
+// whose refresh token expired first, is over). Both ? are now.
+const liveGrant = `g.revoked_at IS NULL AND (
+	EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?)
+	OR EXISTS (SELECT 1 FROM oauth_refresh_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL AND t.used_at IS NULL AND t.expires_at > ?))`
+
+// ListGrants returns the user's active grants (liveGrant).
 func (s *Server) ListGrants(ctx context.Context, companyID, userID int64) ([]Grant, error) {
+	now := s.t(s.now())
 	rows, err := s.db.Reader().Query(ctx, `SELECT g.id, c.client_id, c.name, g.scopes, g.created_at, g.expires_at
 		FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_pk
-		WHERE g.user_id = ? AND g.company_id = ? AND g.revoked_at IS NULL AND g.expires_at > ?
-		ORDER BY g.id`, userID, companyID, s.t(s.now()))
+		WHERE g.user_id = ? AND g.company_id = ? AND `+liveGrant+`
+		ORDER BY g.id`, userID, companyID, now, now)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +67,19 @@ func (s *Server) ListGrants(ctx context.Context, companyID, userID int64) ([]Gra
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+// ClientGrants counts the active grants (liveGrant) of a client of the
+// company: what deleting the client revokes.
+func (s *Server) ClientGrants(ctx context.Context, companyID int64, clientID string) (int, error) {
+	if !storable(clientID) {
+		return 0, nil
+	}
+	now := s.t(s.now())
+	var n int
+	err := s.db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_pk
+		WHERE c.client_id = ? AND c.company_id = ? AND `+liveGrant, clientID, companyID, now, now).Scan(&n)
+	return n, err
 }
 
 // RevokeGrant revokes one of the user's grants and every token of it; a
@@ -195,11 +217,12 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		}
 		var userID int64
 		var scopes, email string
+		var perms sql.NullString
 		var exp, created ts
-		err := s.db.Reader().QueryRow(r.Context(), `SELECT t.user_id, t.scopes, t.expires_at, t.created_at, u.email
-			FROM `+table+` t JOIN users u ON u.id = t.user_id AND u.company_id = t.company_id
+		err := s.db.Reader().QueryRow(r.Context(), `SELECT t.user_id, t.scopes, t.expires_at, t.created_at, u.email, ro.permissions
+			FROM `+table+` t JOIN users u ON u.id = t.user_id AND u.company_id = t.company_id JOIN roles ro ON ro.id = u.role_id
 			WHERE t.token_hash = ? AND t.client_pk = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active = ?`+live,
-			auth.Hash(tok), c.PK, s.t(s.now()), s.b(true)).Scan(&userID, &scopes, &exp, &created, &email)
+			auth.Hash(tok), c.PK, s.t(s.now()), s.b(true)).Scan(&userID, &scopes, &exp, &created, &email, &perms)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		} else if err != nil {
@@ -210,12 +233,32 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		if kind == "refresh_token" {
 			tt = "refresh_token"
 		}
-		out = map[string]any{"active": true, "scope": scopes, "client_id": c.ID, "username": email,
+		out = map[string]any{"active": true, "scope": effectiveScope(scopes, perms.String), "client_id": c.ID, "username": email,
 			"sub": strconv.FormatInt(userID, 10), "exp": exp.T.Unix(), "iat": created.T.Unix(), "token_type": tt}
 		break
 	}
 	noStore(w)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// effectiveScope is what a token may do as the API applies it: its scopes
+// intersected with the user's current role (auth.Effective, `all`
+// covering `own`), in the token's order. Introspection reports this, not
+// the stored scopes, so a resource server never grants what the API would
+// refuse after a role change.
+func effectiveScope(tokenScopes, rolePerms string) string {
+	scopes := strings.Fields(tokenScopes)
+	eff, _ := auth.Effective(scopes, strings.Fields(rolePerms))
+	var out []string
+	seen := map[string]bool{}
+	for _, sc := range scopes {
+		base, _ := splitScope(sc)
+		if e := eff[base]; e != schema.None && !seen[base] {
+			seen[base] = true
+			out = append(out, base+"."+e.String())
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // handleMetadata: GET /.well-known/oauth-authorization-server (RFC 8414).
