@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/cirqll/core/internal/auth"
 	"github.com/cirqll/core/internal/i18n"
 	"github.com/cirqll/core/internal/respond"
 	"github.com/cirqll/core/internal/schema"
@@ -115,15 +116,25 @@ type scopeInfo struct {
 	Description string `json:"description"`
 }
 
-// handleScopes: GET /oauth/scopes, every scope with its description.
+// handleScopes: GET /oauth/scopes, every scope with its description in
+// the request's language. No token is needed, but a valid one makes its
+// user's locale the language when there is no Accept-Language, as on every
+// other endpoint; an invalid one is ignored.
 func (s *Server) handleScopes(w http.ResponseWriter, r *http.Request) {
+	if i18n.FromHeader(r.Header.Get("Accept-Language")) == "" {
+		if bearer := s.BearerFrom(r); bearer != "" {
+			if p, err := s.Authenticate(r.Context(), bearer); err == nil {
+				r = r.WithContext(auth.With(r.Context(), p))
+			}
+		}
+	}
 	l := respond.Lang(r)
 	_, list := scopeCatalog()
 	out := make([]scopeInfo, 0, len(list))
 	for _, sc := range list {
 		out = append(out, scopeInfo{ID: sc, Description: ScopeDescription(l, sc)})
 	}
-	w.Header().Set("Vary", "Accept-Language")
+	w.Header().Set("Vary", "Accept-Language, Authorization")
 	writeJSON(w, http.StatusOK, out)
 }
 
