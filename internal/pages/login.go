@@ -55,7 +55,7 @@ func (p *Pages) loginPost(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	l := anonLang(r)
 	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, r, nil, http.StatusBadRequest, "error_title", tr(l, "error_bad_form"))
+		p.badForm(w, r, nil, err)
 		return
 	}
 	d := loginData{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}

@@ -321,7 +321,7 @@ func (p *Pages) clientDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 		p.apiError(w, r, u, err)
 		return
 	}
-	n, err := p.activeGrants(r.Context(), u.CompanyID, c.ID)
+	n, err := p.oa.ClientGrants(r.Context(), u.CompanyID, c.ID)
 	if err != nil {
 		p.internal(w, r, err)
 		return
@@ -329,16 +329,6 @@ func (p *Pages) clientDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 	v := p.newView(w, r, u, "marketplace", "client_delete_title", c.Name)
 	v.Data = clientDeleteData{Client: toRow(*c), Grants: n}
 	p.render(w, r, http.StatusOK, "client_delete", v)
-}
-
-// activeGrants counts the client's live authorizations (what deleting it
-// revokes), for the confirmation.
-func (p *Pages) activeGrants(ctx context.Context, companyID int64, clientID string) (int, error) {
-	var n int
-	err := p.db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_pk
-		WHERE c.client_id = ? AND c.company_id = ? AND g.revoked_at IS NULL AND g.expires_at > ?`,
-		clientID, companyID, p.db.Dialect.Time(time.Now())).Scan(&n)
-	return n, err
 }
 
 func (p *Pages) clientDelete(w http.ResponseWriter, r *http.Request) {

@@ -440,7 +440,7 @@ func (p *Pages) apiError(w http.ResponseWriter, r *http.Request, u *user, err er
 func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request, u *user) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
-		p.errorPage(w, r, u, http.StatusBadRequest, "error_title", tr(langOf(r, u), "error_bad_form"))
+		p.badForm(w, r, u, err)
 		return false
 	}
 	if !p.oa.CheckCSRF(r) {
@@ -448,6 +448,17 @@ func (p *Pages) parseForm(w http.ResponseWriter, r *http.Request, u *user) bool 
 		return false
 	}
 	return true
+}
+
+// badForm answers a form that could not be parsed: 413 when it is over
+// maxForm (the contract's answer to an oversized body), else 400.
+func (p *Pages) badForm(w http.ResponseWriter, r *http.Request, u *user, err error) {
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		p.errorPage(w, r, u, http.StatusRequestEntityTooLarge, "error_title", tr(langOf(r, u), "error_form_too_large"))
+		return
+	}
+	p.errorPage(w, r, u, http.StatusBadRequest, "error_title", tr(langOf(r, u), "error_bad_form"))
 }
 
 // settings sends the user to the first settings page they may see.
@@ -480,7 +491,7 @@ var flashKeys = map[string]bool{
 
 func (p *Pages) setFlash(w http.ResponseWriter, r *http.Request, key, arg string) {
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(key + "|" + arg), Path: "/", MaxAge: 120,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isTLS(r)})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.oa.SecureCookies(r)})
 }
 
 func (p *Pages) takeFlash(w http.ResponseWriter, r *http.Request, lang string) string {
@@ -489,7 +500,7 @@ func (p *Pages) takeFlash(w http.ResponseWriter, r *http.Request, lang string) s
 		return ""
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: isTLS(r)})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: p.oa.SecureCookies(r)})
 	raw, err := url.QueryUnescape(c.Value)
 	if err != nil {
 		return ""
@@ -502,8 +513,4 @@ func (p *Pages) takeFlash(w http.ResponseWriter, r *http.Request, lang string) s
 		return tr(lang, key)
 	}
 	return tr(lang, key, arg)
-}
-
-func isTLS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(strings.TrimSpace(strings.Split(r.Header.Get("X-Forwarded-Proto"), ",")[0]), "https")
 }

@@ -349,7 +349,7 @@ func testMarketplaceErrors(t *testing.T, e *apitest.Env) {
 	c.post("/settings/marketplace/nope", url.Values{"name": {"A"}, "redirect_uris": {"https://a.test/cb"}}).status(404)
 	c.post("/settings/marketplace/nope/delete", nil).status(404)
 	// A body that is too large.
-	c.post("/settings/marketplace", url.Values{"name": {strings.Repeat("x", 70<<10)}}).status(400)
+	c.post("/settings/marketplace", url.Values{"name": {strings.Repeat("x", 70<<10)}}).status(413)
 }
 
 func testForbidden(t *testing.T, e *apitest.Env) {
