@@ -2,8 +2,9 @@ package schema
 
 // Webhook is a subscription: events of the company are POSTed, signed, to
 // its url (webhooks.md). The secret is generated on Create and returned in
-// full only in that answer; the creating token's scopes and user decide at
-// delivery time which events it may receive.
+// full only in that answer; the creating token's scopes, user and grant
+// decide at delivery time which events it may receive (a change of url or
+// events binds it to the editing token instead).
 var Webhook = register(&Resource{
 	Name: "webhook", Table: "webhooks", Title: "url",
 	Extents: []Extent{All},
@@ -18,10 +19,14 @@ var Webhook = register(&Resource{
 		{Name: "secret_last4", Type: String, ReadOnly: true, Desc: "The last four characters of the secret."},
 		{Name: "failure_count", Type: Int, ReadOnly: true, Default: int64(0), Desc: "Consecutive events given up on; reset by any successful delivery."},
 		{Name: "last_delivery_at", Type: DateTime, ReadOnly: true, Desc: "When the last delivery attempt finished."},
-		{Name: "disabled_reason", Type: String, ReadOnly: true, Desc: "Why the server set the subscription inactive (410 Gone, too many failures)."},
-		{Name: "user_id", Type: Ref, Ref: "user", ReadOnly: true, Desc: "The user whose token created the subscription."},
+		{Name: "disabled_reason", Type: String, ReadOnly: true, Desc: "Why the server set the subscription inactive (410 Gone, too many failures, the authorization of its token ended)."},
+		{Name: "user_id", Type: Ref, Ref: "user", ReadOnly: true, Desc: "The user whose token created the subscription (or last changed its url or events)."},
+		{Name: "client_id", Type: String, ReadOnly: true,
+			Desc: "The OAuth client_id of the integration whose token created the subscription (or last changed its url or events)."},
 		{Name: "scopes", Type: StringList, Hidden: true, ReadOnly: true, SpaceList: true,
 			Desc: "The creating token's scopes; with the user's current role they decide what the subscription receives."},
+		{Name: "grant_id", Type: Int, Hidden: true, ReadOnly: true,
+			Desc: "The OAuth grant (token family) of that token: when it is revoked or expires, the subscription is set inactive."},
 	},
 	Relations: []*Relation{
 		many("deliveries", "webhook_delivery", "webhook_id"),

@@ -65,7 +65,26 @@ type sub struct {
 	events            []string
 	created           time.Time
 	perms             map[string]schema.Extent // "customer.read" -> extent (token scopes x current role)
+	revoked           bool                     // its token's grant is over: it may read nothing, and is deactivated
 }
+
+// grantLive is true for a subscription whose OAuth grant (the token family
+// of the token that created it or last changed its url or events) can
+// still be used: not revoked and holding an access or refresh token that
+// works, the rule of GET /oauth/tokens. A refresh keeps the grant, so a
+// subscription outlives its token's rotation; revoking the grant (DELETE
+// /oauth/tokens/{id}, a replayed refresh token), its last token (POST
+// /oauth/revoke) or deleting the client (which deletes its grants) ends
+// it. A subscription made without a grant (before grants were recorded,
+// or through a web session) has grant_id NULL and depends on its user and
+// scopes alone. Both ? are now.
+const grantLive = `(w.grant_id IS NULL OR EXISTS (SELECT 1 FROM oauth_grants g WHERE g.id = w.grant_id AND g.revoked_at IS NULL AND (
+	EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?)
+	OR EXISTS (SELECT 1 FROM oauth_refresh_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL AND t.used_at IS NULL AND t.expires_at > ?))))`
+
+// revokedReason is the disabled_reason of a subscription whose grant is over.
+const revokedReason = "The OAuth authorization of the token that created this subscription was revoked or has expired, or its client was deleted, so it may read nothing. " +
+	"Create a new subscription, or change its url or events with a valid token and set it active."
 
 // readable reports whether the subscription's creator could read a record
 // of resource res owned by owner now (token scopes intersected with the
@@ -133,6 +152,9 @@ func (s *System) fanout(ctx context.Context) (int, error) {
 		}
 		subs, err := s.subscriptions(ctx, tx, companies)
 		if err != nil {
+			return err
+		}
+		if err := s.deactivateRevoked(ctx, tx, subs); err != nil {
 			return err
 		}
 		var jobs [][4]any
@@ -204,9 +226,10 @@ func (s *System) subscriptions(ctx context.Context, tx store.Conn, companies map
 	for id := range companies {
 		ids = append(ids, id)
 	}
-	rows, err := tx.Query(ctx, `SELECT w.id, w.company_id, w.events, w.scopes, w.user_id, w.created_at, u.active, r.permissions
+	now := s.db.Dialect.Time(time.Now())
+	rows, err := tx.Query(ctx, `SELECT w.id, w.company_id, w.events, w.scopes, w.user_id, w.created_at, u.active, r.permissions, `+grantLive+`
 		FROM webhooks w LEFT JOIN users u ON u.id = w.user_id AND u.company_id = w.company_id LEFT JOIN roles r ON r.id = u.role_id AND r.company_id = w.company_id
-		WHERE w.active = `+s.sql.true+` AND w.company_id IN `+s.sql.ids+` ORDER BY w.id`, s.sql.idList(ids))
+		WHERE w.active = `+s.sql.true+` AND w.company_id IN `+s.sql.ids+` ORDER BY w.id`, now, now, s.sql.idList(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -216,43 +239,86 @@ func (s *System) subscriptions(ctx context.Context, tx store.Conn, companies map
 		w := &sub{}
 		var events, scopes string
 		var user sql.NullInt64
-		var created, active any
+		var created, active, live any
 		var perms sql.NullString
-		if err := rows.Scan(&w.id, &w.company, &events, &scopes, &user, &created, &active, &perms); err != nil {
+		if err := rows.Scan(&w.id, &w.company, &events, &scopes, &user, &created, &active, &perms, &live); err != nil {
 			return nil, err
 		}
 		_ = json.Unmarshal([]byte(events), &w.events)
 		w.created = scanTime(created)
-		w.user = user.Int64
-		if user.Valid && truthy(active) {
-			w.perms, _ = auth.Effective(strings.Fields(scopes), strings.Fields(perms.String))
-		}
+		w.setPerms(user, active, scopes, perms, live)
 		out[w.company] = append(out[w.company], w)
 	}
 	return out, rows.Err()
 }
 
+// setPerms sets what the subscription may read now: its token's scopes
+// intersected with its user's current role; nothing when the user is gone
+// or inactive, or the grant is over (revoked).
+func (w *sub) setPerms(user sql.NullInt64, userActive any, scopes string, perms sql.NullString, live any) {
+	w.user = user.Int64
+	w.revoked = !truthy(live)
+	w.perms = nil
+	if user.Valid && truthy(userActive) && !w.revoked {
+		w.perms, _ = auth.Effective(strings.Fields(scopes), strings.Fields(perms.String))
+	}
+}
+
+// deactivateRevoked sets the subscriptions whose grant is over inactive
+// (fan-out: they get no jobs, since they may read nothing) and leaves
+// them out of subs.
+func (s *System) deactivateRevoked(ctx context.Context, tx store.Conn, subs map[int64][]*sub) error {
+	var ids []int64
+	for company, list := range subs {
+		kept := list[:0]
+		for _, w := range list {
+			if w.revoked {
+				ids = append(ids, w.id)
+				s.db.Touch(company, "webhooks") // list totals filtered by active
+			} else {
+				kept = append(kept, w)
+			}
+		}
+		subs[company] = kept
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	t := s.db.Dialect.Time(store.Now())
+	_, err := tx.Exec(ctx, "UPDATE webhooks SET active = "+s.sql.false+", disabled_reason = ?, updated_at = ? WHERE id IN "+s.sql.ids+" AND active = "+s.sql.true,
+		revokedReason, t, s.sql.idList(ids))
+	return err
+}
+
 // refresh reloads a claimed subscription at delivery time: its url and
 // whether it is still active (a PATCH takes effect within a turn), and its
-// creator's effective permissions (a role change does too).
+// creator's effective permissions (a role change does too). One whose
+// grant is over is set inactive here, so jobs queued before (and pings)
+// are not sent either.
 func (s *System) refresh(ctx context.Context, w *claimed) (active bool, err error) {
 	var scopes string
 	var user sql.NullInt64
-	var hookActive, userActive any
+	var hookActive, userActive, live any
 	var perms sql.NullString
-	err = s.db.Reader().QueryRow(ctx, `SELECT w.url, w.active, w.scopes, w.user_id, u.active, r.permissions
+	now := s.db.Dialect.Time(time.Now())
+	err = s.db.Reader().QueryRow(ctx, `SELECT w.url, w.active, w.scopes, w.user_id, u.active, r.permissions, `+grantLive+`
 		FROM webhooks w LEFT JOIN users u ON u.id = w.user_id AND u.company_id = w.company_id LEFT JOIN roles r ON r.id = u.role_id AND r.company_id = w.company_id
-		WHERE w.id = ?`, w.id).Scan(&w.url, &hookActive, &scopes, &user, &userActive, &perms)
+		WHERE w.id = ?`, now, now, w.id).Scan(&w.url, &hookActive, &scopes, &user, &userActive, &perms, &live)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // deleted
 	}
 	if err != nil {
 		return false, err
 	}
-	w.user = user.Int64
-	w.perms = nil
-	if user.Valid && truthy(userActive) {
-		w.perms, _ = auth.Effective(strings.Fields(scopes), strings.Fields(perms.String))
+	w.setPerms(user, userActive, scopes, perms, live)
+	if w.revoked && truthy(hookActive) {
+		_, err := s.write(&recordOp{company: w.company, apply: func(ctx context.Context, tx store.Conn) (bool, error) {
+			return true, s.deactivateRevoked(ctx, tx, map[int64][]*sub{w.company: {&w.sub}})
+		}})
+		if errors.Is(err, errLost) {
+			err = nil // stopping: the next look deactivates it
+		}
+		return false, err
 	}
 	return truthy(hookActive), nil
 }

@@ -2,7 +2,11 @@ package webhook
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"net/http"
 	"net/url"
+	"reflect"
 
 	"github.com/cirqll/core/internal/apierr"
 	"github.com/cirqll/core/internal/auth"
@@ -14,10 +18,10 @@ import (
 // prepare is the webhook resource's write rule beyond its declaration:
 // url https only (http to loopback in development mode; internal
 // addresses refused in production), events a non-empty list of known
-// names or "*", and on Create the generated secret and the creating
-// token's user and scopes. Re-activating a subscription clears its failure
-// count and disabled reason.
-func (s *System) prepare(_ context.Context, _ store.Conn, c resource.Caller, cur *store.Row, vals map[string]any, v *apierr.Validation) error {
+// names or "*", on Create the generated secret, and the binding to a
+// token (see bind). Re-activating a subscription clears its failure count
+// and disabled reason.
+func (s *System) prepare(ctx context.Context, tx store.Conn, c resource.Caller, cur *store.Row, vals map[string]any, v *apierr.Validation) error {
 	if raw, ok := vals["url"].(string); ok {
 		if key := s.checkURL(raw); key != "" {
 			v.Add("url", key, "url")
@@ -45,14 +49,44 @@ func (s *System) prepare(_ context.Context, _ store.Conn, c resource.Caller, cur
 		secret := auth.NewSecret()
 		vals["secret"] = secret
 		vals["secret_last4"] = secret[len(secret)-4:]
-		vals["user_id"] = c.P.UserID
-		scopes := append([]string{}, c.P.Scopes...)
-		vals["scopes"] = scopes
-		return nil
+		return bind(ctx, tx, c, vals)
 	}
 	if a, ok := vals["active"].(bool); ok && a && cur.Vals["active"] != true {
 		vals["failure_count"] = int64(0)
 		vals["disabled_reason"] = nil
+	}
+	// Where the events go and which ones are what a token decides about:
+	// left bound to the creator, webhook.update.all would let any token
+	// point another's subscription (and its read scopes) at itself.
+	for _, k := range []string{"url", "events"} {
+		if nv, ok := vals[k]; ok && !reflect.DeepEqual(nv, cur.Vals[k]) {
+			return bind(ctx, tx, c, vals)
+		}
+	}
+	return nil
+}
+
+// bind makes the subscription receive what the caller's token may read
+// at delivery time: its user and scopes (with the user's role then), and
+// its OAuth grant, which must still be alive then (a revoked or expired
+// grant, or a deleted client, ends the subscription). client_id names the
+// integration for the company's owner.
+func bind(ctx context.Context, tx store.Conn, c resource.Caller, vals map[string]any) error {
+	vals["user_id"] = c.P.UserID
+	vals["scopes"] = append([]string{}, c.P.Scopes...)
+	vals["client_id"], vals["grant_id"] = nil, nil
+	if c.P.ClientID != "" {
+		vals["client_id"] = c.P.ClientID
+	}
+	if c.P.TokenID != 0 { // 0: a web session, which has no grant
+		var grant int64
+		err := tx.QueryRow(ctx, "SELECT grant_id FROM oauth_access_tokens WHERE id = ?", c.P.TokenID).Scan(&grant)
+		if errors.Is(err, sql.ErrNoRows) { // its client was deleted since the request was authenticated
+			return apierr.New(http.StatusUnauthorized, "unauthenticated")
+		} else if err != nil {
+			return err
+		}
+		vals["grant_id"] = grant
 	}
 	return nil
 }

@@ -71,6 +71,9 @@ func TestSubscriptionAndDelivery(t *testing.T) {
 		if _, ok := show["scopes"]; ok {
 			t.Fatalf("show leaks scopes: %v", show)
 		}
+		if _, ok := show["grant_id"]; ok || show["client_id"] != a.ClientID {
+			t.Fatalf("show: grant_id shown or client_id missing: %v", show)
+		}
 		log := a.Do("GET", "/api/activity_log?filter=subject_type:eq:webhook", a.Token, nil).Status(200)
 		if bytes.Contains(log.Body, []byte(secret)) {
 			t.Fatalf("activity log holds the secret: %s", log.Body)
@@ -216,7 +219,7 @@ func testValidation(t *testing.T, d dialect.Dialect) {
 		t.Fatalf("events not deduplicated: %v", r["events"])
 	}
 	// read-only fields
-	for _, k := range []string{"secret", "secret_last4", "failure_count", "disabled_reason", "user_id", "scopes", "last_delivery_at"} {
+	for _, k := range []string{"secret", "secret_last4", "failure_count", "disabled_reason", "user_id", "client_id", "scopes", "grant_id", "last_delivery_at"} {
 		field(a.Do("POST", "/api/webhook", a.Token, with(k, "x")), k)
 	}
 	id := num(r["id"])
