@@ -139,23 +139,11 @@ func (e *Env) Company(name string) *Tenant {
 // TokenFor gets a client_credentials token acting for user with scopes.
 func (t *Tenant) TokenFor(userID int64, scopes ...string) string {
 	t.e.T.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {strings.Join(scopes, " ")}, "user_id": {fmt.Sprint(userID)}}
-	req, _ := http.NewRequest("POST", t.e.Server.URL+"/oauth/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(t.ClientID), url.QueryEscape(t.ClientSecret))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.e.T.Fatalf("token: %v", err)
+	tok := t.token(url.Values{"grant_type": {"client_credentials"}, "scope": {strings.Join(scopes, " ")}, "user_id": {fmt.Sprint(userID)}})
+	if tok.Access == "" {
+		t.e.T.Fatal("token: no access_token")
 	}
-	defer resp.Body.Close()
-	var tr struct {
-		AccessToken string `json:"access_token"`
-	}
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || json.Unmarshal(b, &tr) != nil || tr.AccessToken == "" {
-		t.e.T.Fatalf("token: %d %s", resp.StatusCode, b)
-	}
-	return tr.AccessToken
+	return tok.Access
 }
 
 // User creates a user of the tenant with the named role and returns its id.

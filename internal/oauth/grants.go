@@ -32,20 +32,21 @@ type GrantClient struct {
 	Name string `json:"name"`
 }
 
-// liveGrant is the condition on grant g of being active: not revoked and
+// LiveGrant is the condition on grant g of being active: not revoked and
 // holding a token that still works, an access token or a refresh token
 // (a grant whose only access token was revoked through /oauth/revoke, or
-// whose refresh token expired first, is over). Both ? are now.
-const liveGrant = `g.revoked_at IS NULL AND (
+// whose refresh token expired first, is over). Both ? are now. Webhook
+// subscriptions made with a grant end with it (internal/webhook).
+const LiveGrant = `g.revoked_at IS NULL AND (
 	EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?)
 	OR EXISTS (SELECT 1 FROM oauth_refresh_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL AND t.used_at IS NULL AND t.expires_at > ?))`
 
-// ListGrants returns the user's active grants (liveGrant).
+// ListGrants returns the user's active grants (LiveGrant).
 func (s *Server) ListGrants(ctx context.Context, companyID, userID int64) ([]Grant, error) {
 	now := s.t(s.now())
 	rows, err := s.db.Reader().Query(ctx, `SELECT g.id, c.client_id, c.name, g.scopes, g.created_at, g.expires_at
 		FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_pk
-		WHERE g.user_id = ? AND g.company_id = ? AND `+liveGrant+`
+		WHERE g.user_id = ? AND g.company_id = ? AND `+LiveGrant+`
 		ORDER BY g.id`, userID, companyID, now, now)
 	if err != nil {
 		return nil, err
@@ -69,7 +70,7 @@ func (s *Server) ListGrants(ctx context.Context, companyID, userID int64) ([]Gra
 	return out, rows.Err()
 }
 
-// ClientGrants counts the active grants (liveGrant) of a client of the
+// ClientGrants counts the active grants (LiveGrant) of a client of the
 // company: what deleting the client revokes.
 func (s *Server) ClientGrants(ctx context.Context, companyID int64, clientID string) (int, error) {
 	if !storable(clientID) {
@@ -78,7 +79,7 @@ func (s *Server) ClientGrants(ctx context.Context, companyID int64, clientID str
 	now := s.t(s.now())
 	var n int
 	err := s.db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM oauth_grants g JOIN oauth_clients c ON c.id = g.client_pk
-		WHERE c.client_id = ? AND c.company_id = ? AND `+liveGrant, clientID, companyID, now, now).Scan(&n)
+		WHERE c.client_id = ? AND c.company_id = ? AND `+LiveGrant, clientID, companyID, now, now).Scan(&n)
 	return n, err
 }
 

@@ -1081,8 +1081,8 @@ func (s *Service) special(ctx context.Context, tx store.Conn, c Caller, res *sch
 				pw.children = append(pw.children, childWrite{table: "template_items", parentCol: "template_id",
 					cols: []string{"description", "quantity", "unit_price", "vat_rate", "position"}, rows: rows,
 					logAs: func(r []any) any {
-						return map[string]any{"description": r[0], "quantity": store.FormatCents(toInt64(r[1])),
-							"unit_price": store.FormatCents(toInt64(r[2])), "vat_rate": store.FormatCents(toInt64(r[3])), "position": toInt64(r[4])}
+						return map[string]any{"description": r[0], "quantity": store.FormatCents(store.ToInt64(r[1])),
+							"unit_price": store.FormatCents(store.ToInt64(r[2])), "vat_rate": store.FormatCents(store.ToInt64(r[3])), "position": store.ToInt64(r[4])}
 					}})
 			}
 		}
@@ -1273,18 +1273,4 @@ func (s *Service) validateFieldValues(ctx context.Context, tx store.Conn, c Call
 		}
 	}
 	return nil
-}
-
-// toInt64 reads an integer column scanned into an any (int64 on both
-// drivers; other widths just in case).
-func toInt64(v any) int64 {
-	switch x := v.(type) {
-	case int64:
-		return x
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	}
-	return 0
 }

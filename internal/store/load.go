@@ -199,7 +199,7 @@ func (c Conn) loadToMany(ctx context.Context, s Scope, res *schema.Resource, row
 		}
 		got = append(got, rows...)
 		for _, e := range extras {
-			parents = append(parents, toInt64(e[0]))
+			parents = append(parents, ToInt64(e[0]))
 		}
 	}
 	if len(big) > 0 {
@@ -216,7 +216,7 @@ func (c Conn) loadToMany(ctx context.Context, s Scope, res *schema.Resource, row
 		}
 		got = append(got, rows...)
 		for _, e := range extras {
-			parents = append(parents, toInt64(e[0]))
+			parents = append(parents, ToInt64(e[0]))
 		}
 	}
 	pages := make(map[int64]*Page, len(rows))
@@ -270,7 +270,9 @@ func (c Conn) loadToManyOne(ctx context.Context, rows []*Row, rel *schema.Relati
 	return got, nil
 }
 
-func toInt64(v any) int64 {
+// ToInt64 reads an integer column scanned into an any (the drivers give
+// int64; the other forms just in case).
+func ToInt64(v any) int64 {
 	switch x := v.(type) {
 	case int64:
 		return x

@@ -352,7 +352,7 @@ func (c Conn) FieldDefs(ctx context.Context, s Scope, model string) ([]FieldDef,
 			rs.Close()
 			return nil, err
 		}
-		d.Required = toInt64(req) != 0 || req == true
+		d.Required = ToInt64(req) != 0 || req == true
 		idx[d.ID] = len(defs)
 		defs = append(defs, d)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cirqll/core/internal/auth"
 	"github.com/cirqll/core/internal/dialect"
+	"github.com/cirqll/core/internal/oauth"
 	"github.com/cirqll/core/internal/schema"
 	"github.com/cirqll/core/internal/store"
 )
@@ -78,9 +79,7 @@ type sub struct {
 // it. A subscription made without a grant (before grants were recorded,
 // or through a web session) has grant_id NULL and depends on its user and
 // scopes alone. Both ? are now.
-const grantLive = `(w.grant_id IS NULL OR EXISTS (SELECT 1 FROM oauth_grants g WHERE g.id = w.grant_id AND g.revoked_at IS NULL AND (
-	EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > ?)
-	OR EXISTS (SELECT 1 FROM oauth_refresh_tokens t WHERE t.grant_id = g.id AND t.revoked_at IS NULL AND t.used_at IS NULL AND t.expires_at > ?))))`
+const grantLive = `(w.grant_id IS NULL OR EXISTS (SELECT 1 FROM oauth_grants g WHERE g.id = w.grant_id AND ` + oauth.LiveGrant + `))`
 
 // revokedReason is the disabled_reason of a subscription whose grant is over.
 const revokedReason = "The OAuth authorization of the token that created this subscription was revoked or has expired, or its client was deleted, so it may read nothing. " +
