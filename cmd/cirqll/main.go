@@ -22,6 +22,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -285,6 +286,10 @@ func serveDebug(addr string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (CIRQLL_DEBUG_ADDR): %w", addr, err)
 	}
+	// Contention shows in the mutex and block profiles only when sampled;
+	// the rates are low enough to leave on while profiling is enabled.
+	runtime.SetMutexProfileFraction(100)
+	runtime.SetBlockProfileRate(int(100 * time.Microsecond))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -129,7 +129,14 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		w.SetMaxOpenConns(1)
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
-		r, err := sql.Open("sqlite", "file:"+dsn+"?"+pragmas+"&_pragma=query_only(1)")
+		// Readers map the file: SQLite's page cache (this build enables
+		// SQLITE_ENABLE_MEMORY_MANAGEMENT) is one group behind one global
+		// mutex for every connection, and parallel reads queued on it
+		// (measured: 1.1 of 2 cores busy); a reader's pages served from
+		// the mapping, all but page 1 and those still in the WAL, do not
+		// touch it. The mapping is the OS page cache's memory: RSS counts
+		// it once per connection, the machine holds it once.
+		r, err := sql.Open("sqlite", "file:"+dsn+"?"+pragmas+"&_pragma=query_only(1)&_pragma=mmap_size(4294967296)")
 		if err != nil {
 			return nil, err
 		}
