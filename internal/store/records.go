@@ -302,11 +302,13 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 		return
 	}
 	from, where, args, q, qargs := build(planFTS)
+	measure := search && planFTS && c.db.plans.sampleRare()
 	if search && !planFTS && p.Limit > 0 {
 		// A common term: walk the order's index with LIKE and stop at the
 		// page's end, unless measurements showed its matches sort late.
 		plan, _ = c.db.counts.key(s.CompanyID, nil, q, qargs)
-		if c.db.plans.useFTS(plan, est) {
+		var fts bool
+		if fts, measure = c.db.plans.useFTS(plan, est); fts {
 			planFTS = true
 			from, where, args, q, qargs = build(true)
 		}
@@ -314,7 +316,7 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	page := &Page{Limit: p.Limit, Offset: p.Offset, Rows: []*Row{}}
 	if p.Limit > 0 {
 		var took func() time.Duration
-		if search && (plan != "" || planFTS) {
+		if measure {
 			took = cpuClock()
 		}
 		rows, err := c.Query(ctx, q, qargs...)

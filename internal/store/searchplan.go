@@ -33,6 +33,7 @@ type searchPlans struct {
 	// perMatch is what the FTS plan costs per match (EWMA over its runs,
 	// nanoseconds); it predicts the FTS plan of a query not yet tried.
 	perMatch atomic.Int64
+	rareRuns atomic.Int64 // rare-term searches seen (sampleRare)
 }
 
 type searchPlan struct {
@@ -46,18 +47,30 @@ type searchPlan struct {
 const initialPerMatch = 4 * time.Microsecond
 
 // useFTS tells whether the query key, whose term has est FTS matches,
-// should start from the FTS matches.
-func (p *searchPlans) useFTS(key string, est int64) bool {
+// should start from the FTS matches, and whether this run should be
+// measured: only while the choice is still being learned, since measuring
+// pins the goroutine to its thread (cpuClock), which costs the scheduler.
+func (p *searchPlans) useFTS(key string, est int64) (fts, measure bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e := p.m[key]
 	if e == nil || time.Since(e.at) > planTTL || e.walk == 0 {
-		return false
+		return false, true
 	}
 	if e.fts == 0 {
-		return e.walk > time.Duration(est)*p.costPerMatch()
+		if e.walk > time.Duration(est)*p.costPerMatch() {
+			return true, true // try FTS once
+		}
+		return false, false // the walk is cheap enough
 	}
-	return e.fts < e.walk
+	return e.fts < e.walk, false
+}
+
+// sampleRare tells whether a rare term's FTS run should be measured (to
+// learn the cost per match): the first runs, then one in 64.
+func (p *searchPlans) sampleRare() bool {
+	n := p.rareRuns.Add(1)
+	return n <= 64 || n%64 == 0
 }
 
 func (p *searchPlans) costPerMatch() time.Duration {
