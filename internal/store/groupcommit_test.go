@@ -193,3 +193,55 @@ func holdWriter(t *testing.T, db *store.DB, n int, then func()) {
 		}
 	})
 }
+
+// TestSearchIndexAfterBatches: rows inserted, renamed and deleted by
+// concurrent (batched) transactions are in the SQLite FTS index exactly as
+// they are in their table once the transactions return.
+func TestSearchIndexAfterBatches(t *testing.T) {
+	db := storetest.Open(t, dialect.SQLite)
+	ctx := context.Background()
+	now := db.Dialect.Time(store.Now())
+	company, err := db.Writer().InsertSQL(ctx, "INSERT INTO companies (name, created_at, updated_at) VALUES (?, ?, ?)", "Acme", now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdWriter(t, db, 60, func() {})
+	var wg sync.WaitGroup
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			err := db.Tx(ctx, func(tx store.Conn) error {
+				id, err := tx.InsertSQL(ctx, "INSERT INTO customers (company_id, name, created_at, updated_at) VALUES (?, ?, ?, ?)", company, fmt.Sprintf("Batchname %d", i), now, now)
+				if err != nil {
+					return err
+				}
+				switch i % 4 {
+				case 1:
+					_, err = tx.Exec(ctx, "UPDATE customers SET name = ? WHERE id = ?", fmt.Sprintf("Renamed %d", i), id)
+				case 2:
+					_, err = tx.Exec(ctx, "DELETE FROM customers WHERE id = ?", id)
+				case 3:
+					return errors.New("fails after writing: the batch reruns without it")
+				}
+				return err
+			})
+			if err != nil && i%4 != 3 {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	for term, want := range map[string]int{"batchname": 15, "renamed": 15} {
+		var n int
+		if err := db.Reader().QueryRow(ctx, `SELECT COUNT(*) FROM customers_fts WHERE customers_fts MATCH ?`, `{name} : "`+term+`"`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("FTS finds %d for %q, want %d", n, term, want)
+		}
+	}
+	if _, err := db.Writer().Exec(ctx, `INSERT INTO customers_fts (customers_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("FTS index out of step with customers: %v", err)
+	}
+}
