@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cirqll/core/internal/config"
+	"github.com/cirqll/core/internal/dialect"
 	"github.com/cirqll/core/internal/httpapi"
 	"github.com/cirqll/core/internal/oauth"
 	"github.com/cirqll/core/internal/openapi"
@@ -100,6 +101,15 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, log *slog.Logger)
 	mounts = append(mounts, pages.New(a.OAuth, a.Service, cfg).Mount)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if db.Dialect == dialect.SQLite {
+		batches := prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "cirqll_sqlite_write_batch_size",
+			Help:    "Write transactions committed together by one SQLite commit (group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		})
+		reg.MustRegister(batches)
+		db.OnBatch = func(n int) { batches.Observe(float64(n)) }
+	}
 	a.Handler, a.API = httpapi.New(httpapi.Options{
 		DB: db, Service: a.Service, Auth: a.OAuth, Limiter: lim, RateLimit: cfg.RateLimit,
 		Logger: log, Registry: reg, Mount: mounts,

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cirqll/core/internal/apitest"
@@ -252,5 +253,35 @@ func TestSettingDateFormat(t *testing.T) {
 		want422(t, f.do(t, "PATCH", "/api/setting", obj{"date_format": ""}), "date_format")
 		want422(t, f.do(t, "PATCH", "/api/setting", obj{"date_format": "whatever"}), "date_format")
 		wantEq(t, "date_format", f.do(t, "PATCH", "/api/setting", obj{"date_format": "YYYY-MM-DD"}).Status(200).JSON()["date_format"], "YYYY-MM-DD")
+	})
+}
+
+// TestConcurrentUpdates: concurrent updates of one record without If-Match
+// all succeed (last write wins) and each writes its log entry; with
+// PostgreSQL's concurrent writers they raced to a 412 before the row lock.
+func TestConcurrentUpdates(t *testing.T) {
+	t.Parallel()
+	apitest.Each(t, func(t *testing.T, e *apitest.Env) {
+		f := newFx(t, e, "Concurrent")
+		path := p("/api/customer/%d", f.customer)
+		statuses := []string{"lead", "prospect", "customer", "inactive"}
+		var wg sync.WaitGroup
+		codes := make([]int, 24)
+		for i := range codes {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				codes[i] = f.a.Do("PATCH", path, f.a.Token, obj{"status": statuses[i%4], "phone": p("06-%08d", i)}).Code
+			}(i)
+		}
+		wg.Wait()
+		for i, c := range codes {
+			if c != 200 {
+				t.Errorf("update %d: %d", i, c)
+			}
+		}
+		if n := len(logs(t, f.a, "customer", f.customer)); n != 1+len(codes) {
+			t.Errorf("%d log entries, want %d", n, 1+len(codes))
+		}
 	})
 }

@@ -288,7 +288,7 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 	}
 	var result *store.Row
 	err = s.tx(ctx, func(tx store.Conn) error {
-		cur, err := s.get(ctx, tx, c, res, id)
+		cur, err := s.get(ctx, tx.ForUpdate(), c, res, id)
 		if err != nil {
 			return err
 		}
@@ -378,7 +378,7 @@ func (s *Service) Delete(ctx context.Context, c Caller, res *schema.Resource, id
 		return err
 	}
 	return s.tx(ctx, func(tx store.Conn) error {
-		cur, err := s.get(ctx, tx, c, res, id)
+		cur, err := s.get(ctx, tx.ForUpdate(), c, res, id)
 		if err != nil {
 			return err
 		}

@@ -179,6 +179,9 @@ func (db *DB) runBatch(batch []*txReq) (again []*txReq) {
 	err = t.Commit()
 	if err == nil {
 		db.committed()
+		if db.OnBatch != nil {
+			db.OnBatch(len(ok))
+		}
 	}
 	finish(ok, err)
 	return nil

@@ -379,9 +379,24 @@ func (c Conn) GetSingleton(ctx context.Context, s Scope, res *schema.Resource) (
 	return c.one(ctx, res, "t.company_id = ?", s.CompanyID)
 }
 
+// ForUpdate returns the conn with Get and GetSingleton locking the row they
+// read until the transaction ends (PostgreSQL's SELECT ... FOR UPDATE), so
+// an update or delete decides on the row as it will write it: without it,
+// two concurrent updates of one record both read the same updated_at and
+// the second failed its compare-and-swap with a 412 nobody asked for. On
+// SQLite the one writer already serialises write transactions.
+func (c Conn) ForUpdate() Conn {
+	c.lock = c.tx != nil && c.db.Dialect == dialect.Postgres
+	return c
+}
+
 // one reads the single record of res matching where, or ErrNotFound.
 func (c Conn) one(ctx context.Context, res *schema.Resource, where string, args ...any) (*Row, error) {
-	rows, err := c.Query(ctx, "SELECT "+selectList(res, "t")+" FROM "+res.Table+" t WHERE "+where, args...)
+	q := "SELECT " + selectList(res, "t") + " FROM " + res.Table + " t WHERE " + where
+	if c.lock {
+		q += " FOR UPDATE OF t"
+	}
+	rows, err := c.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,9 @@ type DB struct {
 	stmts    stmtCache
 	ext      external
 	group    groupCommit   // SQLite: batches concurrent write transactions
+	// OnBatch, when set, is told the size of every committed batch
+	// (SQLite's group commit), for metrics.
+	OnBatch func(transactions int)
 	ckpt     *checkpointer // SQLite: WAL checkpoints off the writer
 }
 
@@ -253,6 +256,7 @@ type Conn struct {
 	// detach: statements ignore their context's cancellation (a callback
 	// of a group commit, see groupcommit.go).
 	detach bool
+	lock   bool // see ForUpdate
 }
 
 // Reader returns a Conn on the reader pool.
