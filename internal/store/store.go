@@ -52,11 +52,11 @@ type DB struct {
 	plans    searchPlans // SQLite: learned plans of common-term searches
 	stmts    stmtCache
 	ext      external
-	group    groupCommit   // SQLite: batches concurrent write transactions
+	group    groupCommit // SQLite: batches concurrent write transactions
 	// OnBatch, when set, is told the size of every committed batch
 	// (SQLite's group commit), for metrics.
 	OnBatch func(transactions int)
-	ckpt     *checkpointer // SQLite: WAL checkpoints off the writer
+	ckpt    *checkpointer // SQLite: WAL checkpoints off the writer
 }
 
 // ParseURL tells the dialect and driver DSN of CIRQLL_DATABASE_URL:
