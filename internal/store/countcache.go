@@ -15,14 +15,17 @@ import (
 // countCache remembers list totals. A COUNT over 100k rows costs more than
 // the page itself, and most Index calls repeat the same count. Entries are
 // dropped at once when this process writes to the table for the company
-// (generation counter), and expire after countTTL so writes by another
-// instance or process show up within that time.
+// (generation counter), and when another process or instance does
+// (SQLite: PRAGMA data_version, external.go; PostgreSQL: announcements on
+// a LISTEN channel, pgnotify.go); if those cannot be heard, they expire
+// after countTTL.
 type countCache struct {
 	mu      sync.Mutex
 	entries map[string]countEntry
 	gens    sync.Map // "table|company" -> *atomic.Int64
 	ttl     time.Duration
-	ext     *atomic.Int64 // external-write generation (SQLite), nil on PostgreSQL
+	ext     *atomic.Int64 // external-write generation (SQLite: PRAGMA data_version; PostgreSQL: listener reconnects)
+	live    *atomic.Bool  // PostgreSQL: other instances' writes are being heard (else entries live countTTL)
 }
 
 const (
@@ -105,7 +108,7 @@ func (c *countCache) get(key string, gen int64) (int64, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	ttl := c.ttl
-	if ttl == 0 {
+	if ttl == 0 || (c.live != nil && !c.live.Load()) {
 		ttl = countTTL
 	}
 	if !ok || e.gen != gen || time.Since(e.at) > ttl {
@@ -125,8 +128,14 @@ func (c *countCache) put(key string, gen int64, n int64) {
 
 // Touch invalidates cached counts of table for company; every write calls it
 // (after commit and before, so a concurrent reader can't cache a stale value
-// under the new generation).
+// under the new generation). On PostgreSQL it is announced to the other
+// instances too (pgnotify.go).
 func (db *DB) Touch(company int64, table string) {
+	db.touchLocal(company, table)
+	db.announceTouch(company, table)
+}
+
+func (db *DB) touchLocal(company int64, table string) {
 	db.counts.gen(company, table).Add(1)
 	// "*table" follows writes of every company: counts that read across
 	// companies (the FTS match count) depend on them.

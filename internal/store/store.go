@@ -52,6 +52,7 @@ type DB struct {
 	plans    searchPlans // SQLite: learned plans of common-term searches
 	stmts    stmtCache
 	ext      external
+	notify   *pgNotify   // PostgreSQL: cache invalidation across instances
 	group    groupCommit // SQLite: batches concurrent write transactions
 	// OnBatch, when set, is told the size of every committed batch
 	// (SQLite's group commit), for metrics.
@@ -117,6 +118,8 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		p.SetMaxIdleConns(32)
 		p.SetConnMaxIdleTime(5 * time.Minute)
 		db.R, db.W = p, p
+		db.counts.ttl = 10 * time.Minute // while the listener hears every instance's writes
+		db.startNotify(dsn)
 	default:
 		if dir := filepath.Dir(dsn); dir != "" {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -183,6 +186,7 @@ func Redact(u string) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopNotify()
 	db.stopExternal()
 	db.stopCheckpoints()
 	db.stmts.close()

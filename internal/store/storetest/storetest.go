@@ -180,3 +180,27 @@ func clone(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// OpenPair returns two instances of the store on one fresh, migrated
+// database, as two servers would have (multi-instance tests).
+func OpenPair(t testing.TB, d dialect.Dialect) (*store.DB, *store.DB) {
+	t.Helper()
+	u := ""
+	if d == dialect.Postgres {
+		u = clone(t)
+	} else {
+		u = URL(t, d)
+	}
+	open := func() *store.DB {
+		db, err := store.Open(context.Background(), u)
+		if err != nil {
+			t.Fatalf("open %s: %v", d, err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if _, err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("migrate %s: %v", d, err)
+		}
+		return db
+	}
+	return open(), open()
+}
