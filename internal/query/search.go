@@ -12,9 +12,13 @@ import (
 // (rowid lookups) instead of walking the whole company through an index and
 // probing the match list for every row.
 func DrivenBySearch(d dialect.Dialect, n Node) bool {
-	if d != dialect.SQLite {
-		return false
-	}
+	return d == dialect.SQLite && HasSearch(n)
+}
+
+// HasSearch reports whether a filter's top-level conjunction has a like
+// (contains) condition on a trigram-indexed field of the resource itself,
+// with a term of at least three characters (a trigram index can serve it).
+func HasSearch(n Node) bool {
 	switch x := n.(type) {
 	case *Cond:
 		if len(x.Path) > 0 || x.Custom != nil || x.Not || x.Op != OpLike || x.Field == nil || !x.Field.Search || len(x.Values) == 0 {
@@ -24,7 +28,7 @@ func DrivenBySearch(d dialect.Dialect, n Node) bool {
 		return utf8.RuneCountInString(v) >= 3
 	case *And:
 		for _, it := range x.Items {
-			if DrivenBySearch(d, it) {
+			if HasSearch(it) {
 				return true
 			}
 		}

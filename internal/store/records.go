@@ -269,8 +269,15 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 			exact = est
 		}
 	}
-	// build assembles the page query with or without the FTS match list,
-	// and the condition the total counts.
+	// On PostgreSQL the planner makes the same choice for a search: walk
+	// the order's index, or take the trigram index's matches and sort them;
+	// its estimate for a '%term%' pattern is a guess, so the choice is
+	// learned there too (in wall time: the work is the database server's).
+	pgSearch := d == dialect.Postgres && p.Limit > 0 && !p.HasAfter && query.HasSearch(p.Filter)
+	// build assembles the page query, and the condition the total counts.
+	// With fts, SQLite starts from the FTS match list, and PostgreSQL
+	// fences the filtered rows off (OFFSET 0) so that the order cannot come
+	// from an index walk.
 	build := func(fts bool) (from, where string, args []any, q string, qargs []any) {
 		from = res.Table + " t"
 		compile := query.Where
@@ -298,14 +305,20 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 			order, oargs = query.OrderBy(d, res, "t", p.OrderBy, s.Cond)
 		}
 		q = "SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + pageWhere + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+		if pgSearch && fts {
+			q = "SELECT * FROM (SELECT " + selectList(res, "t") + " FROM " + from + " WHERE " + pageWhere + " OFFSET 0) t ORDER BY " + order + " LIMIT ? OFFSET ?"
+		}
 		qargs = append(append(pageArgs, oargs...), p.Limit, p.Offset)
 		return
 	}
 	from, where, args, q, qargs := build(planFTS)
 	measure := search && planFTS && c.db.plans.sampleRare()
-	if search && !planFTS && p.Limit > 0 {
+	if (search && !planFTS && p.Limit > 0) || pgSearch {
 		// A common term: walk the order's index with LIKE and stop at the
 		// page's end, unless measurements showed its matches sort late.
+		if pgSearch {
+			est = -1 // no match count to predict the other plan with
+		}
 		plan, _ = c.db.counts.key(s.CompanyID, nil, q, qargs)
 		var fts bool
 		if fts, measure = c.db.plans.useFTS(plan, est); fts {
@@ -316,7 +329,11 @@ func (c Conn) List(ctx context.Context, s Scope, res *schema.Resource, p *query.
 	page := &Page{Limit: p.Limit, Offset: p.Offset, Rows: []*Row{}}
 	if p.Limit > 0 {
 		var took func() time.Duration
-		if measure {
+		switch {
+		case measure && pgSearch:
+			start := time.Now()
+			took = func() time.Duration { return time.Since(start) }
+		case measure:
 			took = cpuClock()
 		}
 		rows, err := c.Query(ctx, q, qargs...)

@@ -41,6 +41,10 @@ type searchPlan struct {
 	at        time.Time
 }
 
+// pgTryOther is the walk time on PostgreSQL from which the other plan is
+// worth one try.
+const pgTryOther = 2 * time.Millisecond
+
 // initialPerMatch is the FTS plan's CPU cost per match before any was
 // measured (modernc.org/sqlite on the 2-core development machine: about
 // 4 µs).
@@ -58,7 +62,9 @@ func (p *searchPlans) useFTS(key string, est int64) (fts, measure bool) {
 		return false, true
 	}
 	if e.fts == 0 {
-		if e.walk > time.Duration(est)*p.costPerMatch() {
+		// est < 0: no match count (PostgreSQL): try the other plan once
+		// when the walk was not trivially cheap.
+		if (est >= 0 && e.walk > time.Duration(est)*p.costPerMatch()) || (est < 0 && e.walk > pgTryOther) {
 			return true, true // try FTS once
 		}
 		return false, false // the walk is cheap enough
