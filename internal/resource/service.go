@@ -241,7 +241,6 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 	if err != nil {
 		return nil, err
 	}
-	var id int64
 	var created *store.Row
 	err = s.tx(ctx, func(tx store.Conn) error {
 		pw, err := s.validate(ctx, tx, c, res, body, nil, ext)
@@ -255,15 +254,11 @@ func (s *Service) Create(ctx context.Context, c Caller, res *schema.Resource, bo
 			}
 			pw.vals["address_id"] = aid
 		}
-		id, err = tx.Insert(ctx, c.Scope, res, pw.vals)
+		created, err = tx.InsertRow(ctx, c.Scope, res, pw.vals)
 		if err != nil {
 			return s.writeErr(res, err)
 		}
-		if err := s.afterWrite(ctx, tx, c, res, id, pw); err != nil {
-			return err
-		}
-		created, err = tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
-		if err != nil {
+		if err := s.afterWrite(ctx, tx, c, res, created.ID, pw); err != nil {
 			return err
 		}
 		return s.log(ctx, tx, c, res, "created", created, pw)
@@ -318,17 +313,13 @@ func (s *Service) Update(ctx context.Context, c Caller, res *schema.Resource, id
 			}
 		}
 		ts := cur.Vals["updated_at"].(time.Time)
-		if err := tx.Update(ctx, c.Scope, res, id, pw.vals, &ts); err != nil {
+		if result, err = tx.Update(ctx, c.Scope, res, id, pw.vals, &ts); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return apierr.New(http.StatusPreconditionFailed, "precondition_failed")
 			}
 			return s.writeErr(res, err)
 		}
 		if err := s.afterWrite(ctx, tx, c, res, id, pw); err != nil {
-			return err
-		}
-		result, err = tx.Get(ctx, store.Scope{CompanyID: c.Scope.CompanyID}, res, id)
-		if err != nil {
 			return err
 		}
 		return s.log(ctx, tx, c, res, "updated", result, pw)
@@ -349,7 +340,8 @@ func (s *Service) writeAddress(ctx context.Context, tx store.Conn, c Caller, cur
 			return err
 		}
 	case has:
-		return tx.Update(ctx, c.Scope, schema.Address, aid, pw.address, nil)
+		_, err := tx.Update(ctx, c.Scope, schema.Address, aid, pw.address, nil)
+		return err
 	default:
 		id, err := tx.Insert(ctx, c.Scope, schema.Address, newAddress(pw.address))
 		if err != nil {
