@@ -371,6 +371,13 @@ func (c Conn) count(ctx context.Context, s Scope, tables []string, from, where s
 	return c.cachedCount(ctx, s, tables, "SELECT COUNT(*) FROM "+from+" WHERE "+where, args)
 }
 
+// CachedCount runs a COUNT query of company's rows through the count cache:
+// it is dropped when any of tables is written (on PostgreSQL by any
+// instance).
+func (c Conn) CachedCount(ctx context.Context, company int64, tables []string, q string, args ...any) (int64, error) {
+	return c.cachedCount(ctx, Scope{CompanyID: company}, tables, q, args)
+}
+
 // cachedCount runs a COUNT query through the count cache.
 func (c Conn) cachedCount(ctx context.Context, s Scope, tables []string, q string, args []any) (int64, error) {
 	key, gen := c.db.counts.key(s.CompanyID, tables, q, args)

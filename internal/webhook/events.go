@@ -57,6 +57,14 @@ func wants(events []string, name string) bool {
 // it commits with the change or not at all. The payload is rendered now,
 // once, the way Show renders the record.
 func (s *System) Emit(ctx context.Context, tx store.Conn, ev resource.Event) error {
+	// A company without an active subscription has nobody to deliver to,
+	// and a subscription only gets events that occur after it was created:
+	// writing the event would only make work for the fan-out, which would
+	// delete it. The count is cached until the company's webhooks change.
+	if n, err := tx.CachedCount(ctx, ev.CompanyID, []string{"webhooks"},
+		"SELECT COUNT(*) FROM webhooks WHERE company_id = ? AND active = "+s.sql.true, ev.CompanyID); err != nil || n == 0 {
+		return err
+	}
 	now := store.Now()
 	uid := "evt_" + randID(16)
 	body := payload(uid, ev.Name, now, ev.CompanyID, ev.Resource, ev.Data, ev.Previous, strings.HasSuffix(ev.Name, ".updated"))

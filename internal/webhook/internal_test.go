@@ -86,7 +86,8 @@ func TestSignAndDelay(t *testing.T) {
 }
 
 // TestOutboxCommitsWithTheChange: an event exists exactly when the
-// transaction that emitted it committed.
+// transaction that emitted it committed (and the company has an active
+// subscription to deliver it to).
 func TestOutboxCommitsWithTheChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -97,6 +98,25 @@ func TestOutboxCommitsWithTheChange(t *testing.T) {
 		s := New(config.Config{Env: "development"}, db, &resource.Service{DB: db}, nil, Defaults())
 		ev := resource.Event{CompanyID: cid, Name: "customer.created", Resource: schema.Customer, RecordID: 7,
 			Data: map[string]any{"id": int64(7), "name": "X", "user_id": uid}, UserID: uid}
+		count := func() (n int) {
+			if err := db.Reader().QueryRow(ctx, "SELECT COUNT(*) FROM webhook_events").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		// Without an active subscription there is nobody to tell: no event.
+		if err := db.Tx(ctx, func(tx store.Conn) error { return s.Emit(ctx, tx, ev) }); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("a company without subscriptions got %d events", n)
+		}
+		now := db.Dialect.Time(store.Now())
+		if _, err := db.Writer().Exec(ctx, "INSERT INTO webhooks (company_id, url, events, secret, active, created_at, updated_at) VALUES (?, 'https://example.com/hook', '[\"*\"]', 'secret', ?, ?, ?)",
+			cid, db.Dialect.Bool(true), now, now); err != nil {
+			t.Fatal(err)
+		}
+		db.Touch(cid, "webhooks") // as every write through the API does
 		boom := errors.New("boom")
 		err = db.Tx(ctx, func(tx store.Conn) error {
 			if err := s.Emit(ctx, tx, ev); err != nil {
@@ -106,12 +126,6 @@ func TestOutboxCommitsWithTheChange(t *testing.T) {
 		})
 		if !errors.Is(err, boom) {
 			t.Fatal(err)
-		}
-		count := func() (n int) {
-			if err := db.Reader().QueryRow(ctx, "SELECT COUNT(*) FROM webhook_events").Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
 		}
 		if n := count(); n != 0 {
 			t.Fatalf("a rolled-back change left %d events", n)
